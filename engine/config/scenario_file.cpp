@@ -1,0 +1,909 @@
+// Scenario files (scenario_file.hpp).
+#include "engine/config/scenario_file.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <sstream>
+#include <utility>
+
+#include <toml++/toml.h>
+
+namespace artel::config {
+namespace {
+
+using Table = std::span<const ParamInfo>;
+
+constexpr double kTwo63 = 9223372036854775808.0;  // 2^63, exactly
+
+// ---- small text helpers -------------------------------------------------------
+
+std::string shortest(double v) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    char buf[64];
+    const auto res = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, res.ptr);
+}
+
+// A TOML float literal: shortest round-trip text, with ".0" if it would
+// otherwise read as an integer.
+std::string toml_float(double v) {
+    std::string s = shortest(v);
+    if (std::isfinite(v) && s.find_first_of(".eE") == std::string::npos) s += ".0";
+    return s;
+}
+
+std::string format_number(ParamKind kind, double v) {
+    switch (kind) {
+    case ParamKind::Real: return toml_float(v);
+    case ParamKind::Boolean: return v != 0.0 ? "true" : "false";
+    case ParamKind::Integer:
+    case ParamKind::Unsigned:
+        if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < kTwo63)
+            return std::to_string(static_cast<std::int64_t>(v));
+        return shortest(v);
+    }
+    return shortest(v);
+}
+
+std::string quote(std::string_view s) {
+    std::string out = "\"";
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20 || u == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", u);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+std::string one_line(std::string s, std::size_t max_len = 60) {
+    for (char& c : s)
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    if (s.size() > max_len) s = s.substr(0, max_len - 3) + "...";
+    return s;
+}
+
+// The value as the user wrote it (near enough), for messages.
+std::string node_text(const toml::node& n) {
+    if (const auto* v = n.as_integer()) return std::to_string(v->get());
+    if (const auto* v = n.as_floating_point()) return toml_float(v->get());
+    if (const auto* v = n.as_boolean()) return v->get() ? "true" : "false";
+    if (const auto* v = n.as_string()) return one_line(quote(v->get()));
+    if (n.is_table()) return "{...} (a table)";
+    std::ostringstream os;
+    if (const auto* a = n.as_array()) os << *a;
+    else if (const auto* d = n.as_date()) os << *d;
+    else if (const auto* t = n.as_time()) os << *t;
+    else if (const auto* dt = n.as_date_time()) os << *dt;
+    return one_line(os.str());
+}
+
+std::string_view trim(std::string_view s) {
+    const auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos) return {};
+    const auto e = s.find_last_not_of(" \t\r\n");
+    return s.substr(b, e - b + 1);
+}
+
+std::string at(const SourcePos& pos) { return to_string(pos) + ": "; }
+
+SourcePos pos_of(const toml::source_region& r, const std::string& file) {
+    return SourcePos{file, static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
+}
+
+// ---- suggestions --------------------------------------------------------------
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0u : 1u)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// The nearest candidate when it is close enough to be a likely typo.
+std::optional<std::string> nearest(std::string_view word, const std::vector<std::string>& candidates) {
+    std::optional<std::string> best;
+    std::size_t best_d = std::numeric_limits<std::size_t>::max();
+    for (const auto& c : candidates) {
+        const std::size_t d = edit_distance(word, c);
+        if (d < best_d) {
+            best_d = d;
+            best = c;
+        }
+    }
+    const std::size_t limit = std::max<std::size_t>(1, std::min<std::size_t>(3, word.size() / 3));
+    if (!best || best_d > limit || best_d >= word.size()) return std::nullopt;
+    return best;
+}
+
+// ---- table look-ups -----------------------------------------------------------
+
+std::vector<std::string> sections_of(Table table) {
+    std::vector<std::string> out;
+    for (const auto& p : table)
+        if (std::find(out.begin(), out.end(), p.section) == out.end()) out.emplace_back(p.section);
+    return out;
+}
+
+const ParamInfo* find_in(Table table, std::string_view section, std::string_view name) {
+    for (const auto& p : table)
+        if (p.section == section && p.name == name) return &p;
+    return nullptr;
+}
+
+const ParamInfo* find_key(Table table, std::string_view key) {
+    for (const auto& p : table)
+        if (p.key() == key) return &p;
+    return nullptr;
+}
+
+std::vector<const ParamInfo*> find_name(Table table, std::string_view name) {
+    std::vector<const ParamInfo*> out;
+    for (const auto& p : table)
+        if (p.name == name) out.push_back(&p);
+    return out;
+}
+
+std::vector<std::string> names_in(Table table, std::string_view section) {
+    std::vector<std::string> out;
+    for (const auto& p : table)
+        if (p.section == section) out.emplace_back(p.name);
+    return out;
+}
+
+std::vector<std::string> policy_names(Table table) {
+    std::vector<std::string> out;
+    for (const auto& p : table)
+        if (p.policy) out.emplace_back(p.name);
+    return out;
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep = ", ") {
+    std::string s;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i) s += sep;
+        s += v[i];
+    }
+    return s;
+}
+
+// A policy row by bare name (a policy row wins over a non-policy row of the
+// same name, e.g. policy.bonus over mechanisms.bonus).
+const ParamInfo* find_policy(Table table, std::string_view name) {
+    const ParamInfo* any = nullptr;
+    for (const auto& p : table) {
+        if (p.name != name) continue;
+        if (p.policy) return &p;
+        if (!any) any = &p;
+    }
+    return any;
+}
+
+// ---- raw access to integer members (exact beyond 2^53) --------------------------
+
+std::int64_t load_int(const void* base, const ParamInfo& p) {
+    if (p.kind == ParamKind::Unsigned) {
+        std::uint64_t u;
+        std::memcpy(&u, static_cast<const unsigned char*>(base) + p.offset, sizeof u);
+        return u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+                   ? std::numeric_limits<std::int64_t>::max()
+                   : static_cast<std::int64_t>(u);
+    }
+    std::int64_t i;
+    std::memcpy(&i, static_cast<const unsigned char*>(base) + p.offset, sizeof i);
+    return i;
+}
+
+void store_int(void* base, const ParamInfo& p, std::int64_t v) {
+    auto* dst = static_cast<unsigned char*>(base) + p.offset;
+    if (p.kind == ParamKind::Unsigned) {
+        const auto u = static_cast<std::uint64_t>(v);
+        std::memcpy(dst, &u, sizeof u);
+    } else {
+        std::memcpy(dst, &v, sizeof v);
+    }
+}
+
+bool is_integer_kind(const ParamInfo& p) { return p.kind == ParamKind::Integer || p.kind == ParamKind::Unsigned; }
+
+// The integer range of an integer parameter, for exact int64 comparisons.
+bool int_in_range(const ParamInfo& p, std::int64_t v) {
+    if (p.kind == ParamKind::Unsigned && v < 0) return false;
+    // |v| <= 2^63 is represented exactly enough for the bound comparison: a
+    // bound b compared against v in double is exact when b is an integer of
+    // at most 53 bits, which holds for every practical range; beyond that the
+    // comparison rounds v, never wrapping.
+    const double d = static_cast<double>(v);
+    const bool lo_ok = (p.lo_open || std::isinf(p.lo)) ? d > p.lo : d >= p.lo;
+    const bool hi_ok = (p.hi_open || std::isinf(p.hi)) ? d < p.hi : d <= p.hi;
+    return lo_ok && hi_ok;
+}
+
+// ---- checking one value -----------------------------------------------------------
+
+struct Checked {
+    double value = 0.0;
+    std::int64_t integer = 0;  // exact, for integer kinds
+};
+
+std::string finite_range_text(const ParamInfo& p) {
+    std::string r = p.range_text();
+    if (r.rfind("a number", 0) == 0) return "a finite number" + r.substr(8);
+    return r;
+}
+
+// Checks a TOML value against a row; `node` null means the text did not
+// parse as a TOML value (command line), `raw` is then the text shown.
+// label: "population.households"; context: e.g. " in arm 'x'".
+Checked check_value(const ParamInfo& p, const toml::node* node, std::string_view raw, const SourcePos& key_pos,
+                    const SourcePos& value_pos, const std::string& label, const std::string& context = {}) {
+    const std::string text = node ? node_text(*node) : one_line(std::string(raw));
+    auto wrong_type = [&]() {
+        return ConfigError(at(value_pos) + label + " = " + text + context + " has the wrong type: must be " +
+                           p.range_text());
+    };
+    auto out_of_range = [&]() {
+        return ConfigError(at(key_pos) + label + " = " + text + context + " is out of range: must be " +
+                           p.range_text());
+    };
+    if (!node) throw wrong_type();
+    Checked c;
+    switch (p.kind) {
+    case ParamKind::Boolean: {
+        const auto* b = node->as_boolean();
+        if (!b) throw wrong_type();
+        c.value = b->get() ? 1.0 : 0.0;
+        c.integer = b->get() ? 1 : 0;
+        return c;
+    }
+    case ParamKind::Integer:
+    case ParamKind::Unsigned: {
+        const auto* i = node->as_integer();
+        if (!i) throw wrong_type();
+        c.integer = i->get();
+        if (!int_in_range(p, c.integer)) throw out_of_range();
+        c.value = static_cast<double>(c.integer);
+        return c;
+    }
+    case ParamKind::Real: {
+        if (const auto* i = node->as_integer()) {
+            c.value = static_cast<double>(i->get());
+        } else if (const auto* f = node->as_floating_point()) {
+            c.value = f->get();
+        } else {
+            throw wrong_type();
+        }
+        if (!std::isfinite(c.value))
+            throw ConfigError(at(key_pos) + label + " = " + text + context +
+                              " is not allowed: must be " + finite_range_text(p));
+        if (!p.in_range(c.value)) throw out_of_range();
+        return c;
+    }
+    }
+    return c;
+}
+
+void write_checked(void* params, const ParamInfo& p, const Checked& c) {
+    if (is_integer_kind(p)) store_int(params, p, c.integer);
+    else write_value(params, p, c.value);
+}
+
+// ---- [output] -------------------------------------------------------------------
+
+const ParamInfo kOutputRows[] = {
+    {"output", "histogram_bins", ParamKind::Integer, 2, 1000, false, false, false, 0, "",
+     "bins of every household histogram"},
+    {"output", "hist_wealth_max", ParamKind::Real, 0, std::numeric_limits<double>::infinity(), true, false, false, 0,
+     "roubles", "upper edge of the wealth histogram (the last bin also counts overflow)"},
+    {"output", "hist_grain_max", ParamKind::Real, 0, std::numeric_limits<double>::infinity(), true, false, false, 0,
+     "centners", "upper edge of the grain histogram (the last bin also counts overflow)"},
+    {"output", "trajectory_households", ParamKind::Integer, 0, 100000, false, false, false, 0, "",
+     "households whose whole trajectories are written"},
+    {"output", "trajectory_replications", ParamKind::Integer, 0, 2147483647.0, false, false, false, 0, "",
+     "replications the trajectories are taken from (at most [run] replications)"},
+};
+constexpr std::string_view kHistYears = "histogram_years";
+constexpr std::string_view kHistYearsDoc = "calendar years at whose end household histograms are taken";
+
+void* output_member(OutputSpec& o, std::string_view name) {
+    if (name == "histogram_bins") return &o.histogram_bins;
+    if (name == "hist_wealth_max") return &o.hist_wealth_max;
+    if (name == "hist_grain_max") return &o.hist_grain_max;
+    if (name == "trajectory_households") return &o.trajectory_households;
+    if (name == "trajectory_replications") return &o.trajectory_replications;
+    return nullptr;
+}
+const void* output_member(const OutputSpec& o, std::string_view name) {
+    return output_member(const_cast<OutputSpec&>(o), name);
+}
+
+const ParamInfo* find_output(std::string_view name) {
+    for (const auto& r : kOutputRows)
+        if (r.name == name) return &r;
+    return nullptr;
+}
+
+std::vector<std::string> output_names() {
+    std::vector<std::string> out{std::string(kHistYears)};
+    for (const auto& r : kOutputRows) out.emplace_back(r.name);
+    return out;
+}
+
+void set_histogram_years(const toml::node* node, std::string_view raw, const SourcePos& key_pos,
+                         const SourcePos& value_pos, OutputSpec& out) {
+    const std::string label = "output.histogram_years";
+    const std::string text = node ? node_text(*node) : one_line(std::string(raw));
+    const std::string want = "must be an array of integer calendar years, e.g. [1923, 1932]";
+    const auto* arr = node ? node->as_array() : nullptr;
+    if (!arr) throw ConfigError(at(value_pos) + label + " = " + text + " has the wrong type: " + want);
+    std::vector<std::int64_t> years;
+    for (const auto& e : *arr) {
+        const auto* i = e.as_integer();
+        if (!i)
+            throw ConfigError(at(value_pos) + label + " = " + text + " has the wrong type: element " +
+                              node_text(e) + " is not an integer; " + want);
+        years.push_back(i->get());
+    }
+    std::sort(years.begin(), years.end());
+    const auto dup = std::adjacent_find(years.begin(), years.end());
+    if (dup != years.end())
+        throw ConfigError(at(key_pos) + label + " = " + text + " lists the year " + std::to_string(*dup) +
+                          " twice: each year may appear once");
+    out.histogram_years = std::move(years);
+}
+
+// Recomputes the default histogram years unless they were set explicitly.
+void resolve_output_defaults(Table table, const void* params, ScenarioFile& sc) {
+    if (sc.positions.count("output.histogram_years")) return;
+    const ParamInfo* ps = find_key(table, "run.start_year");
+    const ParamInfo* pt = find_key(table, "run.years");
+    if (!ps || !pt) return;
+    const std::int64_t s = load_int(params, *ps);
+    const std::int64_t T = load_int(params, *pt);
+    std::vector<std::int64_t> years;
+    if (T >= 1 && T < (std::int64_t{1} << 40) && std::llabs(s) < (std::int64_t{1} << 40)) {
+        for (const std::int64_t dt : {std::int64_t{0}, std::int64_t{4}, std::int64_t{9}, T - 1})
+            if (dt < T) years.push_back(s + dt);
+        std::sort(years.begin(), years.end());
+        years.erase(std::unique(years.begin(), years.end()), years.end());
+    }
+    sc.output.histogram_years = std::move(years);
+}
+
+// ---- parsing ----------------------------------------------------------------------
+
+struct Entry {
+    const toml::key* key;
+    const toml::node* node;
+};
+
+// A table's entries in file order (toml::table iterates by key).
+std::vector<Entry> in_file_order(const toml::table& t) {
+    std::vector<Entry> v;
+    for (const auto& [k, n] : t) v.push_back({&k, &n});
+    std::stable_sort(v.begin(), v.end(), [](const Entry& a, const Entry& b) {
+        const auto& pa = a.key->source().begin;
+        const auto& pb = b.key->source().begin;
+        return std::pair(pa.line, pa.column) < std::pair(pb.line, pb.column);
+    });
+    return v;
+}
+
+bool valid_arm_name(std::string_view name) {
+    if (name.empty() || name == "." || name == "..") return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+               c == '.' || c == '-';
+    });
+}
+
+const char* kArmNameRule = "an arm name must be 1 or more letters, digits, '_', '.' or '-' (not '.' or '..')";
+
+std::string not_policy_message(Table table, const std::string& arm, const ParamInfo& p) {
+    return "arm '" + arm + "' overrides '" + p.key() + "', which is not a policy key; arms may override: " +
+           join(policy_names(table));
+}
+
+std::string unknown_arm_key_message(Table table, const std::string& arm, std::string_view key) {
+    std::string msg = "unknown key '" + std::string(key) + "' in arm '" + arm + "'";
+    if (const auto s = nearest(key, policy_names(table))) msg += " (did you mean '" + *s + "'?)";
+    else msg += "; arms may override: " + join(policy_names(table));
+    return msg;
+}
+
+void parse_section(const toml::table& t, std::string_view section, Table table, void* params, ScenarioFile& sc) {
+    for (const auto& e : in_file_order(t)) {
+        const std::string name(e.key->str());
+        const SourcePos kpos = pos_of(e.key->source(), sc.source);
+        const SourcePos vpos = pos_of(e.node->source(), sc.source);
+        const std::string key = std::string(section) + "." + name;
+        const ParamInfo* p = find_in(table, section, name);
+        if (!p) {
+            std::string msg = at(kpos) + "unknown key '" + key + "'";
+            if (const auto s = nearest(name, names_in(table, section))) {
+                msg += " (did you mean '" + *s + "'?)";
+            } else if (const auto elsewhere = find_name(table, name); !elsewhere.empty()) {
+                msg += " ('" + name + "' belongs in [" + std::string(elsewhere.front()->section) + "])";
+            }
+            throw ConfigError(msg);
+        }
+        write_checked(params, *p, check_value(*p, e.node, {}, kpos, vpos, key));
+        sc.positions[key] = kpos;
+    }
+}
+
+void parse_output(const toml::table& t, ScenarioFile& sc) {
+    for (const auto& e : in_file_order(t)) {
+        const std::string name(e.key->str());
+        const SourcePos kpos = pos_of(e.key->source(), sc.source);
+        const SourcePos vpos = pos_of(e.node->source(), sc.source);
+        const std::string key = "output." + name;
+        if (name == kHistYears) {
+            set_histogram_years(e.node, {}, kpos, vpos, sc.output);
+        } else if (const ParamInfo* r = find_output(name)) {
+            write_checked(output_member(sc.output, name), *r, check_value(*r, e.node, {}, kpos, vpos, key));
+        } else {
+            std::string msg = at(kpos) + "unknown key '" + key + "'";
+            if (const auto s = nearest(name, output_names())) msg += " (did you mean '" + *s + "'?)";
+            throw ConfigError(msg);
+        }
+        sc.positions[key] = kpos;
+    }
+}
+
+void parse_arms(const toml::node& node, const SourcePos& kpos, Table table, ScenarioFile& sc) {
+    const auto* arr = node.as_array();
+    if (!arr || !arr->is_array_of_tables())
+        throw ConfigError(at(kpos) + "'arm' must be a list of tables, each written [[arm]] with name = \"...\"");
+    int index = 0;
+    for (const auto& elem : *arr) {
+        ++index;
+        const auto& t = *elem.as_table();
+        ArmSpec arm;
+        arm.where = pos_of(elem.source(), sc.source);
+        const toml::node* name_node = t.get("name");
+        if (!name_node)
+            throw ConfigError(at(arm.where) + "[[arm]] entry " + std::to_string(index) +
+                              " has no name: write name = \"...\" (" + kArmNameRule + ")");
+        const SourcePos name_vpos = pos_of(name_node->source(), sc.source);
+        const auto* name_str = name_node->as_string();
+        if (!name_str)
+            throw ConfigError(at(name_vpos) + "arm name = " + node_text(*name_node) +
+                              " has the wrong type: must be a string; " + kArmNameRule);
+        arm.name = name_str->get();
+        if (!valid_arm_name(arm.name))
+            throw ConfigError(at(name_vpos) + "arm name " + one_line(quote(arm.name)) + " is not allowed: " +
+                              kArmNameRule);
+        SourcePos name_kpos = name_vpos;
+        for (const auto& e : in_file_order(t))
+            if (e.key->str() == "name") name_kpos = pos_of(e.key->source(), sc.source);
+        for (const auto& other : sc.arms)
+            if (other.name == arm.name) {
+                std::string first = other.where.line > 0 ? "line " + std::to_string(other.where.line)
+                                                         : to_string(other.where);
+                throw ConfigError(at(name_kpos) + "duplicate arm name '" + arm.name + "' (first at " + first + ")");
+            }
+        for (const auto& e : in_file_order(t)) {
+            const std::string key(e.key->str());
+            if (key == "name") continue;
+            const SourcePos ekpos = pos_of(e.key->source(), sc.source);
+            const SourcePos evpos = pos_of(e.node->source(), sc.source);
+            const ParamInfo* p = find_policy(table, key);
+            if (!p) throw ConfigError(at(ekpos) + unknown_arm_key_message(table, arm.name, key));
+            if (!p->policy) throw ConfigError(at(ekpos) + not_policy_message(table, arm.name, *p));
+            const Checked c = check_value(*p, e.node, {}, ekpos, evpos, key, " in arm '" + arm.name + "'");
+            arm.overrides.push_back(Override{p, c.value, ekpos});
+        }
+        sc.arms.push_back(std::move(arm));
+    }
+}
+
+// ---- validation helpers --------------------------------------------------------------
+
+SourcePos where_set(const ScenarioFile& sc, const std::string& key) {
+    const auto it = sc.positions.find(key);
+    return it != sc.positions.end() ? it->second : SourcePos{};
+}
+
+std::string value_text(const void* params, const ParamInfo& p) {
+    if (p.kind == ParamKind::Real) return shortest(read_value(params, p));
+    return format_value(params, p);
+}
+
+void check_cross(Table table, const void* params, const ScenarioFile& sc, const CrossCheck& cc) {
+    const ParamInfo* a = find_key(table, cc.a);
+    const ParamInfo* b = find_key(table, cc.b);
+    if (!a || !b || a->kind == ParamKind::Boolean || b->kind == ParamKind::Boolean) return;
+    const std::string ka = a->key(), kb = b->key();
+    const std::string va = value_text(params, *a), vb = value_text(params, *b);
+    std::string combined;
+    bool bad = false;
+    if (cc.op == CrossCheck::Op::SumAtMost) {
+        const double s = read_value(params, *a) + read_value(params, *b);
+        bad = !(s <= cc.bound + 1e-12 * std::fabs(cc.bound));
+        combined = ka + " + " + kb + " = " + va + " + " + vb + " = " + shortest(s);
+    } else if (is_integer_kind(*a) && is_integer_kind(*b)) {
+        std::int64_t prod = 0;
+        const bool overflow = __builtin_mul_overflow(load_int(params, *a), load_int(params, *b), &prod);
+        bad = overflow || !(static_cast<double>(prod) <= cc.bound);
+        combined = ka + " * " + kb + " = " + va + " * " + vb + (overflow ? " overflows" : " = " + std::to_string(prod));
+    } else {
+        const double prod = read_value(params, *a) * read_value(params, *b);
+        bad = !(prod <= cc.bound);
+        combined = ka + " * " + kb + " = " + va + " * " + vb + " = " + shortest(prod);
+    }
+    if (!bad) return;
+    // Point at where the values were set: the first one set, and name the other.
+    const SourcePos pa = where_set(sc, ka), pb = where_set(sc, kb);
+    const bool a_set = !pa.file.empty() || pa.line > 0, b_set = !pb.file.empty() || pb.line > 0;
+    SourcePos pos = a_set ? pa : (b_set ? pb : SourcePos{sc.source, 0, 0});
+    std::string also;
+    if (a_set && b_set) also = " (" + kb + " set at " + to_string(pb) + ")";
+    std::string bound_text = format_number(is_integer_kind(*a) && is_integer_kind(*b) ? ParamKind::Integer
+                                                                                       : ParamKind::Real,
+                                           cc.bound);
+    if (cc.op == CrossCheck::Op::SumAtMost) bound_text = shortest(cc.bound);
+    std::string msg = at(pos) + combined + " is out of range: must be at most " + bound_text;
+    if (!cc.why.empty()) msg += " (" + std::string(cc.why) + ")";
+    throw ConfigError(msg + also);
+}
+
+const CrossCheck kDefaultChecks[] = {
+    {CrossCheck::Op::SumAtMost, "population.passive0", "population.active0", 1.0,
+     "the initial passive and active shares of households"},
+    {CrossCheck::Op::ProductAtMost, "population.villages", "population.households", 1073741824.0,
+     "households per replication, 2^30"},
+};
+
+}  // namespace
+
+std::span<const CrossCheck> default_cross_checks() { return kDefaultChecks; }
+
+ScenarioFile parse_scenario(std::string_view text, std::string source_name, Table table, void* params) {
+    ScenarioFile sc;
+    sc.source = std::move(source_name);
+    sc.text = std::string(text);
+    toml::table root;
+    try {
+        root = toml::parse(sc.text, std::string_view(sc.source));
+    } catch (const toml::parse_error& e) {
+        throw ConfigError(at(pos_of(e.source(), sc.source)) + "malformed TOML: " + std::string(e.description()));
+    }
+    const std::vector<std::string> sections = sections_of(table);
+    for (const auto& e : in_file_order(root)) {
+        const std::string name(e.key->str());
+        const SourcePos kpos = pos_of(e.key->source(), sc.source);
+        SourcePos npos = pos_of(e.node->source(), sc.source);
+        if (npos.line <= 0) npos = kpos;
+        const bool known = name == "output" || name == "arm" ||
+                           std::find(sections.begin(), sections.end(), name) != sections.end();
+        if (name == "arm") {
+            parse_arms(*e.node, kpos, table, sc);
+        } else if (known) {
+            const auto* t = e.node->as_table();
+            if (!t)
+                throw ConfigError(at(kpos) + "'" + name + "' = " + node_text(*e.node) + " must be a section [" +
+                                  name + "], not a value");
+            if (name == "output") parse_output(*t, sc);
+            else parse_section(*t, name, table, params, sc);
+        } else if (e.node->is_table()) {
+            std::vector<std::string> all = sections;
+            all.emplace_back("output");
+            std::string msg = at(npos) + "unknown section [" + name + "]";
+            if (const auto s = nearest(name, all)) msg += " (did you mean [" + *s + "]?)";
+            else msg += "; sections are [" + join(all, "], [") + "] and [[arm]]";
+            throw ConfigError(msg);
+        } else {
+            std::string msg = at(kpos) + "key '" + name + "' is outside any section";
+            if (const auto owners = find_name(table, name); !owners.empty())
+                msg += ": write it under [" + std::string(owners.front()->section) + "]";
+            else if (find_output(name) || name == kHistYears)
+                msg += ": write it under [output]";
+            else
+                msg += " and is not a known key";
+            throw ConfigError(msg);
+        }
+    }
+    resolve_output_defaults(table, params, sc);
+    return sc;
+}
+
+ScenarioFile load_scenario(const std::filesystem::path& file, Table table, void* params) {
+    const std::string name = file.string();
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec))
+        throw ConfigError("cannot read scenario '" + name + "': " + std::strerror(EISDIR));
+    errno = 0;
+    std::FILE* f = std::fopen(name.c_str(), "rb");
+    if (!f) throw ConfigError("cannot read scenario '" + name + "': " + std::strerror(errno ? errno : ENOENT));
+    std::string text;
+    char buf[65536];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    const bool failed = std::ferror(f) != 0;
+    const int err = errno;
+    std::fclose(f);
+    if (failed) throw ConfigError("cannot read scenario '" + name + "': " + std::strerror(err ? err : EIO));
+    return parse_scenario(text, name, table, params);
+}
+
+void apply_set(std::string_view assignment, Table table, void* params, ScenarioFile& sc) {
+    const std::string whole = one_line(std::string(assignment), 200);
+    const auto eq = assignment.find('=');
+    if (eq == std::string_view::npos)
+        throw ConfigError("--set: '" + whole + "' is not of the form key=value (e.g. --set population.villages=50)");
+    const std::string key(trim(assignment.substr(0, eq)));
+    const std::string raw(trim(assignment.substr(eq + 1)));
+    if (key.empty()) throw ConfigError("--set: '" + whole + "' has no key before '='");
+    const SourcePos where{"--set", 0, 0};
+
+    // The value as a TOML value; a parse failure is reported as a wrong type.
+    std::optional<toml::table> holder;
+    const toml::node* node = nullptr;
+    try {
+        holder = toml::parse("v = " + raw + "\n", std::string_view("--set"));
+        node = holder->get("v");
+    } catch (const toml::parse_error&) {
+        node = nullptr;
+    }
+
+    // arm.NAME.key
+    if (key.rfind("arm.", 0) == 0) {
+        const std::string rest = key.substr(4);
+        const auto dot = rest.rfind('.');
+        if (dot == std::string::npos || dot == 0 || dot + 1 == rest.size())
+            throw ConfigError("--set: '" + key + "' must be arm.NAME.key, e.g. arm.bonus-verified.bonus=5");
+        const std::string arm_name = rest.substr(0, dot), pkey = rest.substr(dot + 1);
+        auto it = std::find_if(sc.arms.begin(), sc.arms.end(), [&](const ArmSpec& a) { return a.name == arm_name; });
+        if (it == sc.arms.end()) {
+            std::vector<std::string> names;
+            for (const auto& a : sc.arms) names.push_back(a.name);
+            std::string msg = "--set: no arm named '" + arm_name + "'";
+            if (const auto s = nearest(arm_name, names)) msg += " (did you mean '" + *s + "'?)";
+            else msg += names.empty() ? " (the scenario has no arms)" : "; arms: " + join(names);
+            throw ConfigError(msg);
+        }
+        const ParamInfo* p = find_policy(table, pkey);
+        if (!p) throw ConfigError(at(where) + unknown_arm_key_message(table, arm_name, pkey));
+        if (!p->policy) throw ConfigError(at(where) + not_policy_message(table, arm_name, *p));
+        const Checked c = check_value(*p, node, raw, where, where, pkey, " in arm '" + arm_name + "'");
+        auto ov = std::find_if(it->overrides.begin(), it->overrides.end(),
+                               [&](const Override& o) { return o.param == p; });
+        if (ov != it->overrides.end()) *ov = Override{p, c.value, where};
+        else it->overrides.push_back(Override{p, c.value, where});
+        return;
+    }
+
+    // output.name or a bare output name
+    const std::string oname = key.rfind("output.", 0) == 0 ? key.substr(7) : key;
+    const bool dotted = key.find('.') != std::string::npos;
+    if (key.rfind("output.", 0) == 0 || (!dotted && (oname == kHistYears || find_output(oname)))) {
+        const std::string full = "output." + oname;
+        if (oname == kHistYears) {
+            set_histogram_years(node, raw, where, where, sc.output);
+        } else if (const ParamInfo* r = find_output(oname)) {
+            write_checked(output_member(sc.output, oname), *r, check_value(*r, node, raw, where, where, full));
+        } else {
+            std::string msg = "--set: unknown key '" + full + "'";
+            if (const auto s = nearest(oname, output_names())) msg += " (did you mean '" + *s + "'?)";
+            throw ConfigError(msg);
+        }
+        sc.positions[full] = where;
+        return;
+    }
+
+    // section.name or a bare unique name
+    const ParamInfo* p = nullptr;
+    if (dotted) {
+        p = find_key(table, key);
+        if (!p) {
+            const auto dot = key.find('.');
+            const std::string section = key.substr(0, dot), name = key.substr(dot + 1);
+            const auto sections = sections_of(table);
+            std::string msg;
+            if (std::find(sections.begin(), sections.end(), section) == sections.end()) {
+                std::vector<std::string> all = sections;
+                all.emplace_back("output");
+                msg = "--set: unknown section [" + section + "] in '" + key + "'";
+                if (const auto s = nearest(section, all)) msg += " (did you mean [" + *s + "]?)";
+            } else {
+                msg = "--set: unknown key '" + key + "'";
+                if (const auto s = nearest(name, names_in(table, section))) msg += " (did you mean '" + *s + "'?)";
+                else if (const auto elsewhere = find_name(table, name); !elsewhere.empty())
+                    msg += " ('" + name + "' belongs in [" + std::string(elsewhere.front()->section) + "])";
+            }
+            throw ConfigError(msg);
+        }
+    } else {
+        const auto found = find_name(table, key);
+        if (found.empty()) {
+            std::vector<std::string> names;
+            for (const auto& q : table) names.emplace_back(q.name);
+            std::string msg = "--set: unknown key '" + key + "'";
+            if (const auto s = nearest(key, names)) msg += " (did you mean '" + *s + "'?)";
+            throw ConfigError(msg);
+        }
+        if (found.size() > 1) {
+            std::vector<std::string> keys;
+            for (const auto* q : found) keys.push_back(q->key());
+            throw ConfigError("--set: key '" + key + "' is ambiguous: write one of " + join(keys, " or "));
+        }
+        p = found.front();
+    }
+    const std::string full = p->key();
+    write_checked(params, *p, check_value(*p, node, raw, where, where, full));
+    sc.positions[full] = where;
+    resolve_output_defaults(table, params, sc);
+}
+
+void validate(Table table, const void* params, const ScenarioFile& sc, std::span<const CrossCheck> checks) {
+    // Every parameter in range.
+    for (const auto& p : table) {
+        const std::string key = p.key();
+        const SourcePos pos = where_set(sc, key);
+        if (is_integer_kind(p)) {
+            bool ok;
+            if (p.kind == ParamKind::Unsigned) {
+                std::uint64_t u;
+                std::memcpy(&u, static_cast<const unsigned char*>(params) + p.offset, sizeof u);
+                ok = u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) &&
+                     int_in_range(p, static_cast<std::int64_t>(u));
+            } else {
+                ok = int_in_range(p, load_int(params, p));
+            }
+            if (!ok)
+                throw ConfigError(at(pos) + key + " = " + format_value(params, p) + " is out of range: must be " +
+                                  p.range_text());
+        } else if (p.kind == ParamKind::Real) {
+            const double v = read_value(params, p);
+            if (!std::isfinite(v))
+                throw ConfigError(at(pos) + key + " = " + shortest(v) + " is not allowed: must be " +
+                                  finite_range_text(p));
+            if (!p.in_range(v))
+                throw ConfigError(at(pos) + key + " = " + shortest(v) + " is out of range: must be " +
+                                  p.range_text());
+        }
+    }
+
+    // Arms.
+    if (sc.arms.empty())
+        throw ConfigError((sc.source.empty() ? std::string("scenario") : sc.source) +
+                          ": no [[arm]] entries: a scenario needs at least one policy arm");
+    for (std::size_t i = 0; i < sc.arms.size(); ++i) {
+        const ArmSpec& arm = sc.arms[i];
+        if (!valid_arm_name(arm.name))
+            throw ConfigError(at(arm.where) + "arm name " + one_line(quote(arm.name)) + " is not allowed: " +
+                              kArmNameRule);
+        for (std::size_t j = 0; j < i; ++j)
+            if (sc.arms[j].name == arm.name)
+                throw ConfigError(at(arm.where) + "duplicate arm name '" + arm.name + "' (first at " +
+                                  (sc.arms[j].where.line > 0 ? "line " + std::to_string(sc.arms[j].where.line)
+                                                             : to_string(sc.arms[j].where)) +
+                                  ")");
+        for (const auto& o : arm.overrides) {
+            if (!o.param) throw ConfigError(at(o.where) + "arm '" + arm.name + "' has an override without a key");
+            if (!o.param->policy) throw ConfigError(at(o.where) + not_policy_message(table, arm.name, *o.param));
+            if (!std::isfinite(o.value))
+                throw ConfigError(at(o.where) + std::string(o.param->name) + " = " + shortest(o.value) +
+                                  " in arm '" + arm.name + "' is not allowed: must be " +
+                                  finite_range_text(*o.param));
+            if (!o.param->in_range(o.value))
+                throw ConfigError(at(o.where) + std::string(o.param->name) + " = " +
+                                  format_number(o.param->kind, o.value) + " in arm '" + arm.name +
+                                  "' is out of range: must be " + o.param->range_text());
+        }
+    }
+
+    // Cross-field rules.
+    for (const auto& cc : checks) check_cross(table, params, sc, cc);
+
+    // [output].
+    for (const auto& r : kOutputRows) {
+        const double v = read_value(output_member(sc.output, r.name), r);
+        if (!r.in_range(v))
+            throw ConfigError(at(where_set(sc, r.key())) + r.key() + " = " + format_number(r.kind, v) +
+                              " is out of range: must be " + r.range_text());
+    }
+    if (const ParamInfo* pr = find_key(table, "run.replications")) {
+        const std::int64_t reps = load_int(params, *pr);
+        if (sc.output.trajectory_replications > reps)
+            throw ConfigError(at(where_set(sc, "output.trajectory_replications")) +
+                              "output.trajectory_replications = " +
+                              std::to_string(sc.output.trajectory_replications) +
+                              " is out of range: must be an integer in [0, " + std::to_string(reps) +
+                              "] (at most run.replications = " + std::to_string(reps) + ")");
+    }
+    const ParamInfo* ps = find_key(table, "run.start_year");
+    const ParamInfo* pt = find_key(table, "run.years");
+    if (ps && pt) {
+        const std::int64_t s = load_int(params, *ps);
+        const std::int64_t T = load_int(params, *pt);
+        const std::int64_t last = s + T - 1;  // both range-checked above: no overflow
+        const SourcePos pos = where_set(sc, "output.histogram_years");
+        std::int64_t prev = std::numeric_limits<std::int64_t>::min();
+        for (const std::int64_t y : sc.output.histogram_years) {
+            if (y < s || y > last)
+                throw ConfigError(at(pos) + "output.histogram_years contains " + std::to_string(y) +
+                                  ", which is outside the simulated years: must be an integer in [" +
+                                  std::to_string(s) + ", " + std::to_string(last) + "] (run.start_year = " +
+                                  std::to_string(s) + ", run.years = " + std::to_string(T) + ")");
+            if (y == prev)
+                throw ConfigError(at(pos) + "output.histogram_years lists the year " + std::to_string(y) +
+                                  " twice: each year may appear once");
+            prev = y;
+        }
+    }
+}
+
+std::string render_scenario(Table table, const void* params, const ScenarioFile& sc) {
+    std::string out;
+    out += "# artel scenario, resolved: every parameter with its final value.\n";
+    if (!sc.source.empty()) out += "# From: " + one_line(sc.source, 200) + " (and any --set).\n";
+    out += "# Running this file reproduces the run.\n";
+
+    auto line = [&out](const std::string& assignment, std::string_view unit, std::string_view doc) {
+        std::string l = assignment;
+        std::string comment;
+        if (!unit.empty()) comment += "[" + std::string(unit) + "]";
+        if (!doc.empty()) comment += (comment.empty() ? "" : " ") + std::string(doc);
+        if (!comment.empty()) {
+            if (l.size() < 36) l.resize(36, ' ');
+            else l += "  ";
+            l += "# " + one_line(comment, 200);
+        }
+        out += l + "\n";
+    };
+
+    for (const auto& section : sections_of(table)) {
+        out += "\n[" + section + "]\n";
+        for (const auto& p : table)
+            if (p.section == section) line(std::string(p.name) + " = " + format_value(params, p), p.unit, p.doc);
+    }
+
+    out += "\n[output]\n";
+    {
+        std::string years = "[";
+        for (std::size_t i = 0; i < sc.output.histogram_years.size(); ++i)
+            years += (i ? ", " : "") + std::to_string(sc.output.histogram_years[i]);
+        years += "]";
+        line(std::string(kHistYears) + " = " + years, "", kHistYearsDoc);
+        for (const auto& r : kOutputRows)
+            line(std::string(r.name) + " = " + format_value(output_member(sc.output, r.name), r), r.unit, r.doc);
+    }
+
+    for (const auto& arm : sc.arms) {
+        out += "\n[[arm]]\nname = " + quote(arm.name) + "\n";
+        for (const auto& o : arm.overrides)
+            line(std::string(o.param->name) + " = " + format_number(o.param->kind, o.value), o.param->unit,
+                 o.param->doc);
+    }
+    return out;
+}
+
+void apply_arm(const ArmSpec& arm, void* params) {
+    for (const auto& o : arm.overrides) write_value(params, *o.param, o.value);
+}
+
+}  // namespace artel::config

@@ -1,0 +1,26 @@
+#include "engine/run/results.hpp"
+
+#include <limits>
+
+namespace artel::run {
+
+std::size_t ResultSchema::histogram_cells() const {
+    std::size_t cells = 0;
+    for (const auto& h : histograms) cells += histogram_years.size() * (h.edges.size() - 1);
+    return cells;
+}
+
+void ReplicationRecord::shape(const ResultSchema& s, bool with_trajectories) {
+    const auto A = s.n_arms(), S = s.series.size(), T = static_cast<std::size_t>(s.years);
+    series.assign(A * S * T, std::numeric_limits<double>::quiet_NaN());
+    start.assign(A * S, std::numeric_limits<double>::quiet_NaN());
+    events.assign(A * s.events.size(), std::numeric_limits<double>::quiet_NaN());
+    histograms.assign(A * s.histogram_cells(), 0);
+    if (with_trajectories)
+        trajectories.assign(A * s.trajectory_households.size() * s.trajectory_vars.size() * (T + 1),
+                            std::numeric_limits<double>::quiet_NaN());
+    else
+        trajectories.clear();
+}
+
+}  // namespace artel::run

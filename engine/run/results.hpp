@@ -1,0 +1,61 @@
+// What a simulation produces, described generically: the engine's runner,
+// statistics and HDF5 writer work from this schema and know nothing of what
+// the series mean.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace artel::run {
+
+struct SeriesInfo {
+    std::string name;
+    std::string unit;
+    std::string description;
+    bool has_start = false;  // a stock with a value at the start (before year 0)
+};
+
+struct EventInfo {
+    std::string name;
+    std::string unit;
+    std::string description;
+};
+
+struct HistogramInfo {
+    std::string name;
+    std::string unit;
+    std::string description;
+    std::vector<double> edges;  // bins + 1 edges; the last bin also counts values above
+};
+
+struct ResultSchema {
+    std::vector<std::string> arms;              // arms[0] is the baseline
+    std::int64_t replications = 0;
+    std::int64_t years = 0;
+    std::int64_t start_year = 0;
+    std::vector<SeriesInfo> series;
+    std::vector<EventInfo> events;
+    std::vector<HistogramInfo> histograms;
+    std::vector<std::int64_t> histogram_years;  // calendar years (end of year)
+    std::vector<std::string> trajectory_vars;
+    std::vector<std::int64_t> trajectory_households;  // household ids within a replication
+    std::int64_t trajectory_replications = 0;         // replications 0 .. n-1 carry samples
+
+    std::size_t n_arms() const { return arms.size(); }
+    std::size_t histogram_cells() const;  // per arm: hists × years × bins
+};
+
+// Everything one replication contributes, for all arms.
+struct ReplicationRecord {
+    std::uint64_t replication = 0;
+    std::vector<double> series;             // [arm][series][year]
+    std::vector<double> start;              // [arm][series] (NaN where no start value)
+    std::vector<double> events;             // [arm][event]
+    std::vector<std::int64_t> histograms;   // [arm][histogram][hist year][bin]
+    std::vector<double> trajectories;       // [arm][household][var][year + 1]; empty if none
+
+    void shape(const ResultSchema& s, bool with_trajectories);
+};
+
+}  // namespace artel::run

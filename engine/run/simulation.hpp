@@ -1,0 +1,48 @@
+// The contract between the engine's runner and a model. A replication is cut
+// into work units (for the household model: village blocks); a unit's result
+// depends only on (replication, unit), never on the thread or order that ran
+// it. Units merge into their replication's accumulator as they finish, in any
+// order, so the merge must be exact (integer or fixed-point sums) and
+// thread-safe: that is what makes the output independent of the schedule.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "engine/run/results.hpp"
+
+namespace artel::run {
+
+// What the units of one replication add up to, owned by the model.
+class Accumulator {
+public:
+    virtual ~Accumulator() = default;
+    virtual void reset() = 0;  // ready for another replication, no reallocation
+};
+
+// Per-thread working memory, allocated once and reused for every unit.
+class Worker {
+public:
+    virtual ~Worker() = default;
+    // Runs unit `unit` of replication `replication` and merges it into `acc`
+    // (which other threads may be merging into at the same time).
+    virtual void run(std::uint64_t replication, std::size_t unit, Accumulator& acc) = 0;
+};
+
+class Simulation {
+public:
+    virtual ~Simulation() = default;
+    virtual const ResultSchema& schema() const = 0;
+    virtual std::size_t units_per_replication() const = 0;
+    // Household-years (or the model's unit of work) in one unit, for progress.
+    virtual double work_per_unit(std::size_t unit) const = 0;
+    virtual std::unique_ptr<Worker> make_worker() const = 0;
+    virtual std::unique_ptr<Accumulator> make_accumulator() const = 0;
+    // Turns the complete accumulator of replication `rep` into its record.
+    virtual void finish_replication(std::uint64_t rep, const Accumulator& acc,
+                                    ReplicationRecord& out) const = 0;
+    // Bytes of one accumulator, for sizing batches and estimating memory.
+    virtual std::size_t accumulator_bytes() const = 0;
+};
+
+}  // namespace artel::run

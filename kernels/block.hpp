@@ -1,0 +1,57 @@
+// Household state of one village block, as structure of arrays: villages
+// [first_village, first_village + villages) of one replication, each with H
+// households stored contiguously (household h of local village v is element
+// v·H + h). Allocated once per worker and reused (first touch is slow here).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace artel::model {
+
+struct HouseholdArrays {
+    std::vector<std::int32_t> size, adults, literate, coop, hunger;
+    std::vector<double> land, grain, cash, debt, skill;
+
+    void resize(std::size_t n);
+    void copy_from(const HouseholdArrays& o);  // same size, no reallocation
+};
+
+struct VillageArrays {
+    std::vector<std::int32_t> store;
+    std::vector<double> reserve;
+    std::vector<double> M, A, L;  // last year's member share, active share, literacy
+
+    void resize(std::size_t n);
+    void copy_from(const VillageArrays& o);
+};
+
+struct BlockState {
+    std::uint32_t replication = 0;
+    std::int64_t first_village = 0;  // global index of local village 0
+    std::int64_t villages = 0;
+    std::int64_t households = 0;     // per village (H)
+    HouseholdArrays hh;
+    VillageArrays vil;
+
+    std::size_t n_households() const { return static_cast<std::size_t>(villages * households); }
+    // Global household index within the replication (the random-stream entity).
+    std::uint32_t household_id(std::size_t i) const {
+        return static_cast<std::uint32_t>(first_village * households) + static_cast<std::uint32_t>(i);
+    }
+    std::uint32_t village_id(std::int64_t v) const { return static_cast<std::uint32_t>(first_village + v); }
+
+    void shape(std::uint32_t rep, std::int64_t first, std::int64_t nv, std::int64_t H);
+    void copy_from(const BlockState& o);
+};
+
+// Per-household scratch for one year, reused across years and arms.
+struct YearScratch {
+    std::vector<std::int32_t> coop_start;  // status at the start of the year
+    std::vector<std::uint8_t> expelled;    // expelled this year (cannot rejoin)
+    std::vector<double> need;              // step 4's need, reused in step 6
+    std::vector<double> shortfall;         // remaining shortfall within step 4
+    void resize(std::size_t n);
+};
+
+}  // namespace artel::model

@@ -1,0 +1,75 @@
+#include "kernels/driver.hpp"
+
+#include <cmath>
+
+#include "engine/config/scenario_file.hpp"
+
+namespace artel::model {
+
+LoadedScenario load_scenario(const std::filesystem::path& file, const std::vector<std::string>& sets) {
+    LoadedScenario out;
+    const auto table = param_table();
+    auto sc = config::load_scenario(file, table, &out.base);
+    for (const auto& s : sets) config::apply_set(s, table, &out.base, sc);
+    config::validate(table, &out.base, sc);
+    out.resolved_text = config::render_scenario(table, &out.base, sc);
+    for (const auto& a : sc.arms) {
+        Arm arm{a.name, out.base};
+        config::apply_arm(a, &arm.params);
+        out.arms.push_back(std::move(arm));
+        std::string text;
+        for (const auto& o : a.overrides)
+            text += std::string(o.param->name) + " = " + config::format_value(&arm.params, *o.param) + "\n";
+        out.arm_overrides.push_back(text);
+    }
+    const auto& o = sc.output;
+    out.options.histogram_years = o.histogram_years;
+    out.options.histogram_bins = o.histogram_bins;
+    out.options.hist_wealth_max = o.hist_wealth_max;
+    out.options.hist_grain_max = o.hist_grain_max;
+    out.options.trajectory_households = o.trajectory_households;
+    out.options.trajectory_replications = o.trajectory_replications;
+    // About 2000 households per work unit: fits in L2 and gives many units.
+    out.options.villages_per_block = std::max<std::int64_t>(1, 2048 / out.base.households);
+    return out;
+}
+
+namespace {
+
+class HouseholdDriver final : public cli::ModelDriver {
+public:
+    cli::PreparedRun prepare(const std::filesystem::path& file, const std::vector<std::string>& sets) const override {
+        auto sc = load_scenario(file, sets);
+        cli::PreparedRun run;
+        run.metadata.scenario_text = sc.resolved_text;
+        run.metadata.scenario_file = file.string();
+        run.metadata.seed = sc.base.seed;
+        run.metadata.arm_overrides = sc.arm_overrides;
+        run.work = static_cast<double>(sc.base.replications) * static_cast<double>(sc.base.villages) *
+                   static_cast<double>(sc.base.households) * static_cast<double>(sc.base.years) *
+                   static_cast<double>(sc.arms.size());
+        run.simulation = std::make_unique<HouseholdSimulation>(std::move(sc.arms), sc.options);
+        return run;
+    }
+
+    std::vector<cli::Headline> headlines() const override {
+        return {
+            {"active share", "active_share", true, 3},
+            {"member share", "member_share", true, 3},
+            {"literacy", "literacy", true, 3},
+            {"hunger share", "hunger_share", true, 3},
+            {"year active >= 50% (index)", "first_active_50", false, 1},
+            {"famine deaths (total)", "famine_deaths_total", false, 0},
+            {"state cost (total, roubles)", "state_cost_total", false, 0},
+        };
+    }
+};
+
+}  // namespace
+
+const cli::ModelDriver& driver() {
+    static const HouseholdDriver d;
+    return d;
+}
+
+}  // namespace artel::model

@@ -1,0 +1,562 @@
+// The scalar reference kernel. Each step is one loop over the block's
+// households (villages in order, households in order), so village sums are
+// taken in a fixed order and every random draw is addressed by
+// (household, year, purpose, word), never by position in the loop.
+#include "kernels/household_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/math/detmath.hpp"
+#include "engine/random/samplers.hpp"
+#include "engine/random/streams.hpp"
+#include "kernels/purposes.hpp"
+
+namespace artel::model {
+namespace {
+
+using rng::EntityKind;
+using rng::Stream;
+
+inline double clip01(double x) { return x < 0 ? 0.0 : (x > 1 ? 1.0 : x); }
+// 1 − exp(−x), clipped to [0, 1] (x may be negative, e.g. a signed privilege).
+inline double hazard(double x) { return x <= 0 ? 0.0 : clip01(dmath::one_minus_exp_neg(x)); }
+inline bool draw(std::uint32_t word, double prob) { return rng::bernoulli(word, prob); }
+
+struct Streams {
+    rng::Key key;
+    std::uint32_t rep;
+    std::uint32_t slot;
+    Stream household(std::uint32_t id, Purpose p) const {
+        return Stream(key, rep, EntityKind::Household, id, slot, static_cast<std::uint32_t>(p));
+    }
+    Stream village(std::uint32_t id, Purpose p) const {
+        return Stream(key, rep, EntityKind::Village, id, slot, static_cast<std::uint32_t>(p));
+    }
+};
+
+inline bool is_member(std::int32_t coop) { return coop >= 1; }
+inline double literate_share(std::int32_t literate, std::int32_t adults) {
+    return adults > 0 ? static_cast<double>(literate) / static_cast<double>(adults) : 0.0;
+}
+
+// M, A and L of every village from its living households.
+void village_aggregates(BlockState& s) {
+    const auto H = static_cast<std::size_t>(s.households);
+    auto& hh = s.hh;
+    for (std::int64_t v = 0; v < s.villages; ++v) {
+        std::int64_t living = 0, members = 0, active = 0, adults = 0, literate = 0;
+        const std::size_t b = static_cast<std::size_t>(v) * H;
+        for (std::size_t i = b; i < b + H; ++i) {
+            if (hh.size[i] == 0) continue;
+            ++living;
+            members += is_member(hh.coop[i]);
+            active += hh.coop[i] == 2;
+            adults += hh.adults[i];
+            literate += hh.literate[i];
+        }
+        const auto vi = static_cast<std::size_t>(v);
+        s.vil.M[vi] = living ? static_cast<double>(members) / static_cast<double>(living) : 0.0;
+        s.vil.A[vi] = living ? static_cast<double>(active) / static_cast<double>(living) : 0.0;
+        s.vil.L[vi] = adults ? static_cast<double>(literate) / static_cast<double>(adults) : 0.0;
+    }
+}
+
+// A household that reaches size 0 is dissolved: its debt is written off (a
+// member's write-off is a state cost, not a default) and its grain and cash
+// leave the books with it.
+void dissolve(std::size_t i, BlockState& s, Tally& tally, HouseholdFlows* f) {
+    auto& hh = s.hh;
+    if (is_member(hh.coop[i])) tally.add(Real::cost_writeoff, hh.debt[i]);
+    if (f) {
+        f->written_off += hh.debt[i];
+        f->grain_lost += hh.grain[i];
+        f->cash_lost += hh.cash[i];
+    }
+    hh.debt[i] = 0;
+    hh.grain[i] = 0;
+    hh.cash[i] = 0;
+    hh.coop[i] = 0;
+    hh.hunger[i] = 0;
+    tally.add(Count::dissolved, 1);
+}
+
+}  // namespace
+
+void init_block(const Params& p, BlockState& s) {
+    const Streams st{rng::make_key(p.seed), s.replication, rng::kInitSlot};
+    const auto H = static_cast<std::size_t>(s.households);
+    auto& hh = s.hh;
+    for (std::int64_t v = 0; v < s.villages; ++v) {
+        const auto vi = static_cast<std::size_t>(v);
+        const auto store_word = st.village(s.village_id(v), Purpose::InitStore).word(0);
+        s.vil.store[vi] = draw(store_word, p.store0) ? 1 : 0;
+        s.vil.reserve[vi] = 0.0;
+        for (std::size_t i = vi * H; i < (vi + 1) * H; ++i) {
+            const auto id = s.household_id(i);
+            const int size =
+                1 + rng::poisson_inversion(p.size_mean - 1.0, st.household(id, Purpose::InitSize).word(0), 15);
+            const int adults =
+                1 + rng::binomial_bernoulli(size - 1, p.adult_share, st.household(id, Purpose::InitAdults), 0);
+            const int literate =
+                rng::binomial_bernoulli(adults, p.literacy0, st.household(id, Purpose::InitLiterate), 0);
+            const auto lw = st.household(id, Purpose::InitLand).block(0);
+            const double z = rng::normal_pair(lw[0], lw[1]).z0;
+            const double land = p.land_mean * (static_cast<double>(size) / p.size_mean) *
+                                dmath::exp(p.land_sigma * z - 0.5 * p.land_sigma * p.land_sigma);
+            const double need = size * p.food_need + land * p.seed_need;
+            const auto cw = st.household(id, Purpose::InitCoop).block(0);
+            int coop = 0;
+            if (draw(cw[0], p.active0)) {
+                coop = s.vil.store[vi] ? 2 : 1;
+            } else if (draw(cw[1], p.passive0 / (1.0 - p.active0))) {
+                coop = 1;
+            }
+            hh.size[i] = size;
+            hh.adults[i] = adults;
+            hh.literate[i] = literate;
+            hh.land[i] = land;
+            hh.grain[i] = p.grain0 * need;
+            hh.cash[i] = p.cash0;
+            hh.debt[i] = 0.0;
+            hh.coop[i] = coop;
+            hh.skill[i] = rng::beta(p.skill_a, p.skill_b, st.household(id, Purpose::InitSkill));
+            hh.hunger[i] = 0;
+        }
+    }
+    village_aggregates(s);
+}
+
+void tally_stocks(const Params& p, const BlockState& s, const double* price_by_region, Tally& tally,
+                  GiniHistogram& gini) {
+    const auto H = static_cast<std::size_t>(s.households);
+    const auto& hh = s.hh;
+    for (std::int64_t v = 0; v < s.villages; ++v) {
+        const auto vi = static_cast<std::size_t>(v);
+        const double P = price_by_region[s.village_id(v) % static_cast<std::uint32_t>(p.regions)];
+        tally.add(Count::stores_open, s.vil.store[vi]);
+        tally.add(Real::reserve, s.vil.reserve[vi]);
+        for (std::size_t i = vi * H; i < (vi + 1) * H; ++i) {
+            if (hh.size[i] == 0) continue;
+            tally.add(Count::living, 1);
+            tally.add(Count::persons, hh.size[i]);
+            tally.add(Count::passive, hh.coop[i] == 1);
+            tally.add(Count::active, hh.coop[i] == 2);
+            tally.add(Count::adults, hh.adults[i]);
+            tally.add(Count::literate, hh.literate[i]);
+            tally.add(Count::hungry, hh.hunger[i] > 0);
+            tally.add(Real::grain, hh.grain[i]);
+            tally.add(Real::cash, hh.cash[i]);
+            tally.add(Real::debt, hh.debt[i]);
+            gini.add(household_wealth(hh.cash[i], hh.grain[i], hh.debt[i], P));
+        }
+    }
+}
+
+void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
+               Tally& tally, GiniHistogram& gini, FlowLog* log) {
+    const Streams st{rng::make_key(p.seed), s.replication, rng::year_slot(t)};
+    const auto& mech = p.mechanisms;
+    const auto H = static_cast<std::size_t>(s.households);
+    const auto n = s.n_households();
+    auto& hh = s.hh;
+    auto& vil = s.vil;
+    scratch.resize(n);
+    const auto G = static_cast<std::uint32_t>(p.regions);
+    const double land_per_mouth = p.land_mean / p.size_mean;
+    const double privilege = p.rate_private - p.rate_coop;  // signed interest privilege of members
+    auto flows = [&](std::size_t i) -> HouseholdFlows* { return log ? &log->flows[i] : nullptr; };
+
+    if (log) {
+        log->flows.assign(n, HouseholdFlows{});
+        for (std::size_t i = 0; i < n; ++i) {
+            auto& f = log->flows[i];
+            f.alive_at_start = hh.size[i] > 0;
+            f.grain0 = hh.grain[i], f.cash0 = hh.cash[i], f.debt0 = hh.debt[i];
+            f.size0 = hh.size[i], f.literate0 = hh.literate[i];
+        }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        scratch.coop_start[i] = hh.coop[i];
+        scratch.expelled[i] = 0;
+        if (hh.size[i] > 0) tally.add(Count::persons_start, hh.size[i]);
+    }
+
+    for (std::int64_t v = 0; v < s.villages; ++v) {
+        const auto vi = static_cast<std::size_t>(v);
+        const std::uint32_t vid = s.village_id(v);
+        const std::uint32_t g = vid % G;
+        const std::size_t b = vi * H, e = b + H;
+
+        // 1. Organisers.
+        if (mech.adoption) {
+            const auto word = st.village(vid, Purpose::Organiser).word(0);
+            if (!vil.store[vi]) {
+                if (draw(word, p.organiser_rate)) vil.store[vi] = 1;
+            } else if (vil.A[vi] < p.store_min_share && draw(word, p.store_close_prob)) {
+                vil.store[vi] = 0;
+                for (std::size_t i = b; i < e; ++i)
+                    if (hh.size[i] > 0 && hh.coop[i] == 2) hh.coop[i] = 1;
+            }
+        }
+
+        // 2. Weather of the village (regional part drawn once per replication).
+        const auto wi = w.at(t, g);
+        const double R = w.R[wi], P = w.P[wi];
+        double V = 1.0;
+        if (mech.weather) {
+            const auto vw = st.village(vid, Purpose::WeatherVillage).block(0);
+            V = dmath::exp(p.sigma_V * rng::normal_pair(vw[0], vw[1]).z0 - 0.5 * p.sigma_V * p.sigma_V);
+        }
+
+        // 3. Harvest, reserve levy, off-farm earnings.
+        double levy_sum = 0.0;
+        for (std::size_t i = b; i < e; ++i) {
+            if (hh.size[i] == 0) continue;
+            double E = 1.0;
+            if (mech.weather) {
+                const auto hw = st.household(s.household_id(i), Purpose::WeatherHousehold).block(0);
+                E = dmath::exp(p.sigma_H * rng::normal_pair(hw[0], hw[1]).z0 - 0.5 * p.sigma_H * p.sigma_H);
+            }
+            const double pi = 1.0 + p.beta_lit * literate_share(hh.literate[i], hh.adults[i]) +
+                              p.beta_coop * (hh.coop[i] == 2 ? 1.0 : 0.0);
+            const double h = hh.land[i] * p.yield_mean * R * V * E * pi;
+            hh.grain[i] += h;
+            tally.add(Real::harvest, h);
+            tally.add(Real::land, hh.land[i]);
+            double levy = 0.0;
+            if (mech.reserve) {
+                levy = p.reserve_levy * h;
+                hh.grain[i] -= levy;
+                levy_sum += levy;
+            }
+            const double landpoor =
+                std::max(0.0, 1.0 - (hh.land[i] / hh.size[i]) / land_per_mouth);
+            const double wage = p.wage * hh.adults[i] * (1.0 + p.wage_landpoor * landpoor);
+            hh.cash[i] += wage;
+            if (auto* f = flows(i)) f->harvest = h, f->levy = levy, f->wage = wage;
+        }
+        vil.reserve[vi] += levy_sum;
+
+        // 4. Subsistence: (a) cash, (b) reserve, (c) co-operative aid, (d) credit.
+        double shortfall_sum = 0.0;
+        for (std::size_t i = b; i < e; ++i) {
+            scratch.shortfall[i] = 0.0;
+            if (hh.size[i] == 0) continue;
+            const double need = hh.size[i] * p.food_need + hh.land[i] * p.seed_need;
+            scratch.need[i] = need;
+            if (hh.grain[i] >= need) continue;
+            double D = need - hh.grain[i];
+            const double cost = D * P;
+            double bought;
+            if (hh.cash[i] >= cost) {
+                bought = D;
+                hh.cash[i] -= cost;
+                if (auto* f = flows(i)) f->paid_for_grain = cost;
+                D = 0.0;
+            } else {
+                bought = hh.cash[i] / P;
+                if (auto* f = flows(i)) f->paid_for_grain = hh.cash[i];
+                hh.cash[i] = 0.0;
+                D -= bought;
+            }
+            hh.grain[i] += bought;
+            tally.add(Real::bought, bought);
+            if (auto* f = flows(i)) f->bought = bought;
+            scratch.shortfall[i] = D;
+            shortfall_sum += D;
+        }
+        // (b) every household's remaining shortfall covered in the same fraction.
+        double c = 0.0;
+        if (mech.reserve && shortfall_sum > 0.0 && vil.reserve[vi] > 0.0)
+            c = std::min(1.0, vil.reserve[vi] / shortfall_sum);
+        double drawn_sum = 0.0;
+        for (std::size_t i = b; i < e; ++i) {
+            if (hh.size[i] == 0) continue;
+            double D = scratch.shortfall[i];
+            if (D > 0.0 && c > 0.0) {
+                const double take = c >= 1.0 ? D : c * D;
+                hh.grain[i] += take;
+                drawn_sum += take;
+                tally.add(Real::reserve_drawn, take);
+                if (auto* f = flows(i)) f->from_reserve = take;
+                D = c >= 1.0 ? 0.0 : D - take;
+            }
+            // (c) mutual aid for members, paid by the state at price P.
+            if (D > 0.0 && p.coop_aid > 0.0 && is_member(hh.coop[i])) {
+                const double aid = p.coop_aid >= 1.0 ? D : p.coop_aid * D;
+                hh.grain[i] += aid;
+                tally.add(Real::aid, aid);
+                tally.add(Real::cost_aid, aid * P);
+                if (auto* f = flows(i)) f->aid = aid;
+                D = p.coop_aid >= 1.0 ? 0.0 : D - aid;
+            }
+            // (d) credit up to the household's limit.
+            if (D > 0.0 && mech.credit) {
+                const double limit = is_member(hh.coop[i]) ? p.credit_limit_coop : p.credit_limit_private;
+                const double room = std::max(0.0, limit - hh.debt[i]);
+                const double cost = D * P;
+                double grain_in, b_roubles;
+                if (room >= cost) {
+                    b_roubles = cost;
+                    grain_in = D;
+                    D = 0.0;
+                } else {
+                    b_roubles = room;
+                    grain_in = room / P;
+                    D -= grain_in;
+                }
+                if (b_roubles > 0.0) {
+                    hh.grain[i] += grain_in;
+                    hh.debt[i] += b_roubles;
+                    tally.add(Real::borrowed, grain_in);
+                    if (auto* f = flows(i)) f->borrowed_grain = grain_in, f->borrowed = b_roubles;
+                }
+            }
+            // What remains is uncovered.
+            const double need = scratch.need[i];
+            const double f_unc = need > 0.0 ? D / need : 0.0;
+            if (f_unc > 0.0) {
+                hh.hunger[i] += 1;
+                if (mech.famine) {
+                    const auto fw = st.household(s.household_id(i), Purpose::Famine).block(0);
+                    if (draw(fw[0], p.famine_mortality * f_unc)) {
+                        const bool adult = draw(fw[1], static_cast<double>(hh.adults[i]) / hh.size[i]);
+                        if (adult) {
+                            const bool lit = draw(fw[2], literate_share(hh.literate[i], hh.adults[i]));
+                            if (lit) {
+                                hh.literate[i] -= 1;
+                                if (auto* f = flows(i)) f->literate_died += 1;
+                            }
+                            hh.adults[i] -= 1;
+                        }
+                        hh.size[i] -= 1;
+                        tally.add(Count::famine_deaths, 1);
+                        if (auto* f = flows(i)) f->famine_deaths += 1;
+                    }
+                }
+            } else {
+                hh.hunger[i] = 0;
+            }
+            const double consumed = std::min(hh.grain[i], need);
+            hh.grain[i] -= consumed;
+            if (auto* f = flows(i)) f->consumed = consumed;
+            if (hh.size[i] == 0) dissolve(i, s, tally, flows(i));
+        }
+        vil.reserve[vi] = std::max(0.0, vil.reserve[vi] - drawn_sum);
+
+        // 5. Demography.
+        if (mech.demography) {
+            for (std::size_t i = b; i < e; ++i) {
+                if (hh.size[i] == 0) continue;
+                const auto id = s.household_id(i);
+                auto* f = flows(i);
+                const int children0 = hh.size[i] - hh.adults[i];
+                if (hh.adults[i] >= 2 && hh.size[i] < p.birth_cap &&
+                    draw(st.household(id, Purpose::Birth).word(0), p.birth_rate)) {
+                    hh.size[i] += 1;
+                    tally.add(Count::births, 1);
+                    if (f) f->births += 1;
+                }
+                if (children0 > 0) {
+                    const auto age = st.household(id, Purpose::ComingOfAge);
+                    for (int k = 0; k < children0; ++k) {
+                        const auto kk = static_cast<std::uint32_t>(k);
+                        if (draw(age.word(2 * kk), p.age_rate)) {
+                            hh.adults[i] += 1;
+                            if (draw(age.word(2 * kk + 1), p.school_rate)) {
+                                hh.literate[i] += 1;
+                                if (f) f->literate_gained += 1;
+                            }
+                        }
+                    }
+                }
+                // Deaths by person slot: literate adults, illiterate adults, children.
+                const auto death = st.household(id, Purpose::Death);
+                int dead_lit = 0, dead_ill = 0, dead_child = 0;
+                const int lit = hh.literate[i], ad = hh.adults[i], sz = hh.size[i];
+                for (int j = 0; j < sz; ++j) {
+                    const double q = j < ad ? p.adult_death : p.child_death;
+                    if (draw(death.word(static_cast<std::uint32_t>(j)), q)) {
+                        if (j < lit) ++dead_lit;
+                        else if (j < ad) ++dead_ill;
+                        else ++dead_child;
+                    }
+                }
+                const int dead = dead_lit + dead_ill + dead_child;
+                hh.literate[i] -= dead_lit;
+                hh.adults[i] -= dead_lit + dead_ill;
+                hh.size[i] -= dead;
+                tally.add(Count::deaths, dead);
+                if (f) f->deaths += dead, f->literate_died += dead_lit;
+                if (hh.adults[i] == 0 && hh.size[i] > 0) {
+                    hh.adults[i] = 1;
+                    if (draw(st.household(id, Purpose::EldestComesOfAge).word(0), p.school_rate)) {
+                        hh.literate[i] += 1;
+                        if (f) f->literate_gained += 1;
+                    }
+                }
+                if (hh.size[i] == 0) dissolve(i, s, tally, f);
+            }
+        }
+
+        // 6. Market.
+        if (mech.market) {
+            const double p_priv = P * (1.0 - p.private_margin);
+            const double p_coop = P * (1.0 - p.coop_margin);
+            const double state_share =
+                1.0 / (1.0 + dmath::exp(-(p.state_price - p_priv) / (p.channel_scale * P)));
+            const double p_other = (1.0 - state_share) * p_priv + state_share * p.state_price;
+            for (std::size_t i = b; i < e; ++i) {
+                if (hh.size[i] == 0) continue;
+                const double spent = p.spend_share * hh.cash[i];
+                hh.cash[i] -= spent;
+                const double s_amt =
+                    p.sell_share * std::max(0.0, hh.grain[i] - p.keep_buffer * scratch.need[i]);
+                const double culture = 1.0 - p.culture_loss * (1.0 - hh.skill[i]);
+                double proceeds;
+                if (hh.coop[i] == 2) {
+                    proceeds = s_amt * p_coop * culture;
+                    tally.add(Real::sold_coop, s_amt);
+                } else {
+                    proceeds = s_amt * p_other * culture;
+                    tally.add(Real::sold_private, (1.0 - state_share) * s_amt);
+                    tally.add(Real::sold_state, state_share * s_amt);
+                }
+                hh.cash[i] += proceeds;
+                hh.grain[i] -= s_amt;
+                if (auto* f = flows(i)) f->spent = spent, f->sold = s_amt, f->proceeds = proceeds;
+            }
+        }
+
+        // 7. Bonus and verification.
+        if (mech.bonus && p.bonus > 0.0) {
+            for (std::size_t i = b; i < e; ++i) {
+                if (hh.size[i] == 0 || hh.coop[i] == 0) continue;
+                const auto cw = st.household(s.household_id(i), Purpose::Claim).block(0);
+                const bool genuine = hh.coop[i] == 2;
+                if (!genuine && !draw(cw[0], p.false_claim_prob)) continue;
+                tally.add(Count::claims, 1);
+                const bool audited = draw(cw[1], p.audit_prob);
+                if (audited) {
+                    tally.add(Count::audits, 1);
+                    tally.add(Real::cost_audit, p.audit_cost);
+                }
+                if (!genuine && audited) {  // a false claim caught: refused, expelled
+                    hh.coop[i] = 0;
+                    scratch.expelled[i] = 1;
+                    tally.add(Count::expulsions, 1);
+                    continue;
+                }
+                hh.cash[i] += p.bonus;
+                tally.add(Real::cost_bonus, p.bonus);
+                if (!genuine) tally.add(Real::leakage, p.bonus);
+                if (auto* f = flows(i)) f->bonus = p.bonus;
+            }
+        }
+
+        // 8. Credit: subsidy, interest, repayment, default.
+        if (mech.credit) {
+            for (std::size_t i = b; i < e; ++i) {
+                if (hh.size[i] == 0 || hh.debt[i] == 0.0) continue;
+                const bool member = is_member(hh.coop[i]);
+                if (member) tally.add(Real::cost_interest, privilege * hh.debt[i]);
+                const double interest = hh.debt[i] * (member ? p.rate_coop : p.rate_private);
+                hh.debt[i] += interest;
+                const double repay = std::min(hh.cash[i], hh.debt[i]);
+                hh.cash[i] -= repay;
+                hh.debt[i] -= repay;
+                if (auto* f = flows(i)) f->interest = interest, f->repaid = repay;
+                const double limit = member ? p.credit_limit_coop : p.credit_limit_private;
+                if (hh.debt[i] > p.default_multiple * limit) {
+                    if (member) tally.add(Real::cost_writeoff, hh.debt[i]);
+                    if (auto* f = flows(i)) f->written_off += hh.debt[i];
+                    hh.debt[i] = 0.0;
+                    tally.add(Count::defaults, 1);
+                    if (member) {
+                        hh.coop[i] = 0;
+                        scratch.expelled[i] = 1;
+                        tally.add(Count::expulsions, 1);
+                    }
+                }
+            }
+        }
+
+        // 9. Literacy and trading skill.
+        if (mech.literacy) {
+            const double base = p.lambda0 + p.lambda_campaign + p.lambda_peer * vil.L[vi];
+            const double learn_other = hazard(base);
+            const double learn_active = hazard(base + p.lambda_coop);
+            for (std::size_t i = b; i < e; ++i) {
+                if (hh.size[i] == 0) continue;
+                const int illiterate = hh.adults[i] - hh.literate[i];
+                if (illiterate > 0) {
+                    const double q = hh.coop[i] == 2 ? learn_active : learn_other;
+                    const auto ls = st.household(s.household_id(i), Purpose::Literacy);
+                    int learned = 0;
+                    for (int k = 0; k < illiterate; ++k) learned += draw(ls.word(static_cast<std::uint32_t>(k)), q);
+                    hh.literate[i] += learned;
+                    if (auto* f = flows(i)) f->literate_gained += learned;
+                }
+                const double rate = p.skill_rate * literate_share(hh.literate[i], hh.adults[i]) *
+                                    (hh.coop[i] == 2 ? 1.0 : p.skill_passive);
+                hh.skill[i] += rate * (1.0 - hh.skill[i]);
+                hh.skill[i] = clip01(hh.skill[i]);
+            }
+        }
+
+        // 10. Co-operation: joining, activation, lapsing and leaving.
+        if (mech.adoption) {
+            const double x = p.p_inn * vil.store[vi] + p.q_imit * vil.M[vi] +
+                             (mech.bonus ? p.gamma_bonus * p.bonus : 0.0) +
+                             (mech.credit ? p.gamma_credit * privilege : 0.0);
+            const double join = hazard(x);
+            const double act_bonus = mech.bonus ? p.a_bonus * p.bonus : 0.0;
+            for (std::size_t i = b; i < e; ++i) {
+                if (hh.size[i] == 0) continue;
+                const auto id = s.household_id(i);
+                const int start = scratch.coop_start[i];
+                auto activate = [&] {
+                    const double a = p.a0 + p.a_lit * literate_share(hh.literate[i], hh.adults[i]) +
+                                     p.a_skill * hh.skill[i] + act_bonus;
+                    if (draw(st.household(id, Purpose::Activate).word(0), hazard(a))) {
+                        hh.coop[i] = 2;
+                        return true;
+                    }
+                    return false;
+                };
+                if (hh.coop[i] == 0) {
+                    if (!scratch.expelled[i] && draw(st.household(id, Purpose::Join).word(0), join)) {
+                        hh.coop[i] = 1;
+                        if (vil.store[vi]) activate();
+                    }
+                } else if (hh.coop[i] == 2 && start == 2) {
+                    const double q = p.lapse_active * (hh.hunger[i] > 0 ? 1.0 + p.lapse_hunger : 1.0);
+                    if (draw(st.household(id, Purpose::Lapse).word(0), q)) hh.coop[i] = 1;
+                } else if (hh.coop[i] == 1 && start == 1) {
+                    if (vil.store[vi] && activate()) continue;
+                    if (draw(st.household(id, Purpose::Lapse).word(0), p.leave_passive)) hh.coop[i] = 0;
+                }
+            }
+        }
+
+        // 11. Year end: reserve decay.
+        vil.reserve[vi] *= 1.0 - p.reserve_decay;
+    }
+
+    // 11. Year end: next year's M, A, L; end-of-year stocks.
+    village_aggregates(s);
+    std::vector<double> price(static_cast<std::size_t>(G));
+    for (std::uint32_t g = 0; g < G; ++g) price[g] = w.P[w.at(t, g)];
+    tally_stocks(p, s, price.data(), tally, gini);
+
+    if (log) {
+        for (std::size_t i = 0; i < n; ++i) {
+            auto& f = log->flows[i];
+            f.grain1 = hh.grain[i], f.cash1 = hh.cash[i], f.debt1 = hh.debt[i];
+            f.size1 = hh.size[i], f.literate1 = hh.literate[i];
+        }
+    }
+}
+
+}  // namespace artel::model

@@ -1,0 +1,61 @@
+// The household model of MODEL.md §3–4: initial state and one year, over a
+// village block. This is the scalar reference kernel: it defines what a run
+// means; faster kernels must agree with it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/block.hpp"
+#include "kernels/params.hpp"
+#include "kernels/tallies.hpp"
+#include "kernels/weather.hpp"
+
+namespace artel::model {
+
+// Every flow of one household in one year, recorded only when a FlowLog is
+// given (tests check that the books balance, MODEL.md §8.4).
+struct HouseholdFlows {
+    // stocks at the start and end of the year
+    double grain0 = 0, cash0 = 0, debt0 = 0, grain1 = 0, cash1 = 0, debt1 = 0;
+    std::int32_t size0 = 0, literate0 = 0, size1 = 0, literate1 = 0;
+    // grain (centners)
+    double harvest = 0, levy = 0, bought = 0, from_reserve = 0, aid = 0, borrowed_grain = 0;
+    double consumed = 0, sold = 0, grain_lost = 0;
+    // cash (roubles)
+    double wage = 0, paid_for_grain = 0, spent = 0, proceeds = 0, bonus = 0, repaid = 0, cash_lost = 0;
+    // debt (roubles)
+    double borrowed = 0, interest = 0, written_off = 0;
+    // persons and literate adults
+    std::int32_t births = 0, deaths = 0, famine_deaths = 0;
+    std::int32_t literate_gained = 0, literate_died = 0;
+    bool alive_at_start = false;
+};
+
+struct FlowLog {
+    std::vector<HouseholdFlows> flows;  // one per household of the block
+};
+
+// Draws the initial households and villages of the block (MODEL.md §3) and
+// computes M, A, L. Uses only "init" draws (year slot 0).
+void init_block(const Params& p, BlockState& s);
+
+// Advances the block by year t under parameters `p` (one arm), adding the
+// year's flows and end-of-year stocks to `tally` and end-of-year wealth to
+// `gini`. Steps 1–11 of MODEL.md §4 in order.
+void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
+               Tally& tally, GiniHistogram& gini, FlowLog* log = nullptr);
+
+// Adds the block's current stocks (households, persons, membership,
+// literacy, grain, cash, debt, stores, reserve) to `tally` and wealth to
+// `gini`, valuing grain at `price(region)`; used for the start record.
+void tally_stocks(const Params& p, const BlockState& s, const double* price_by_region, Tally& tally,
+                  GiniHistogram& gini);
+
+// max(0, cash + P·grain − debt).
+inline double household_wealth(double cash, double grain, double debt, double price) {
+    const double w = cash + price * grain - debt;
+    return w > 0 ? w : 0.0;
+}
+
+}  // namespace artel::model

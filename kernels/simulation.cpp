@@ -1,0 +1,433 @@
+#include "kernels/simulation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <stdexcept>
+
+#include "engine/random/streams.hpp"
+#include "kernels/block.hpp"
+#include "kernels/household_model.hpp"
+#include "kernels/tallies.hpp"
+#include "kernels/weather.hpp"
+
+namespace artel::model {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The household variables of a trajectory sample, in output order.
+const std::vector<std::string> kTrajectoryVars = {"size", "adults", "literate", "coop", "hunger",
+                                                  "land", "grain", "cash",     "debt", "skill"};
+
+double ratio(double a, double b) { return b != 0 ? a / b : kNaN; }
+double share(double a, double b) { return b != 0 ? a / b : 0.0; }
+
+struct HouseholdAccumulator final : run::Accumulator {
+    std::mutex mutex;
+    std::vector<Tally> tally;           // [arm][year]
+    std::vector<GiniHistogram> gini;    // [arm][year]
+    Tally start;
+    GiniHistogram start_gini;
+    std::vector<std::int64_t> hist;     // [arm][histogram][hist year][bin]
+    std::vector<double> traj;           // [arm][sample][var][year + 1]
+    std::vector<std::int32_t> failing;  // failing regions per year (same for every unit)
+
+    void reset() override {
+        std::fill(tally.begin(), tally.end(), Tally{});
+        for (auto& g : gini) g.clear();
+        start = Tally{};
+        start_gini.clear();
+        std::fill(hist.begin(), hist.end(), 0);
+        std::fill(traj.begin(), traj.end(), kNaN);
+        std::fill(failing.begin(), failing.end(), 0);
+    }
+};
+
+std::int64_t household_count(const Params& p) { return p.villages * p.households; }
+
+}  // namespace
+
+const std::vector<run::SeriesInfo>& series_catalogue() {
+    static const std::vector<run::SeriesInfo> s = {
+        {"households", "households", "living households", true},
+        {"persons", "persons", "persons in living households", true},
+        {"member_share", "1", "share of living households that are members (passive or active)", true},
+        {"passive_share", "1", "share of living households that are passive members", true},
+        {"active_share", "1", "share of living households that are active members", true},
+        {"literacy", "1", "literate adults / adults", true},
+        {"grain_mean", "centners", "mean grain held per living household", true},
+        {"cash_mean", "roubles", "mean cash per living household", true},
+        {"debt_mean", "roubles", "mean debt per living household", true},
+        {"wealth_gini", "1", "Gini of household wealth max(0, cash + P grain - debt)", true},
+        {"hunger_share", "1", "share of living households with an uncovered food shortfall", true},
+        {"famine_deaths", "persons", "famine deaths in the year", false},
+        {"births", "persons", "births in the year", false},
+        {"deaths", "persons", "deaths other than famine in the year", false},
+        {"famine_death_rate", "per 1000 persons", "famine deaths per 1000 persons at the start of the year", false},
+        {"birth_rate", "per 1000 persons", "births per 1000 persons at the start of the year", false},
+        {"death_rate", "per 1000 persons", "other deaths per 1000 persons at the start of the year", false},
+        {"harvest_per_ha", "centners/ha", "gross harvest per sown hectare", false},
+        {"failing_regions", "regions", "regions with a harvest failure", false},
+        {"sold_coop", "centners", "grain sold through the co-operative", false},
+        {"sold_private", "centners", "grain sold to private traders", false},
+        {"sold_state", "centners", "grain sold to the state", false},
+        {"coop_sales_share", "1", "co-operative share of grain sold", false},
+        {"marketed_gross", "1", "grain sold / gross harvest", false},
+        {"marketed_net", "1",
+         "(grain sold - bought, borrowed, received as aid or drawn from the reserve) / gross harvest", false},
+        {"stores_open", "villages", "villages with a co-operative store", true},
+        {"reserve_per_household", "centners", "village reserves per living household", true},
+        {"state_cost", "roubles", "bonuses (incl. leakage) + audits + aid + interest subsidy + write-offs", false},
+        {"cost_bonus", "roubles", "bonuses paid, including leakage", false},
+        {"cost_audit", "roubles", "cost of audits", false},
+        {"cost_aid", "roubles", "co-operative mutual aid paid by the state", false},
+        {"cost_interest", "roubles", "interest subsidy on members' debt (negative: a gain)", false},
+        {"cost_writeoff", "roubles", "members' debt written off (defaults and dissolutions)", false},
+        {"bonus_leakage", "roubles", "bonuses paid on false claims", false},
+        {"claims", "households", "bonus claims made", false},
+        {"audits", "households", "bonus claims audited", false},
+        {"expulsions", "households", "members expelled (false claim caught or default)", false},
+        {"defaults", "households", "households that defaulted", false},
+        {"dissolved", "households", "households dissolved (size reached 0)", false},
+    };
+    return s;
+}
+
+const std::vector<run::EventInfo>& event_catalogue() {
+    static const std::vector<run::EventInfo> e = {
+        {"first_active_50", "year index",
+         "first year t whose end-of-year active share reaches 0.5 (-1: already at the start; T: never)"},
+        {"first_active_90", "year index", "as first_active_50 for 0.9"},
+        {"first_literacy_90", "year index", "as first_active_50 for literacy 0.9"},
+        {"famine_deaths_total", "persons", "famine deaths over all years"},
+        {"state_cost_total", "roubles", "state cost over all years"},
+    };
+    return e;
+}
+
+HouseholdSimulation::HouseholdSimulation(std::vector<Arm> arms, SimulationOptions options)
+    : arms_(std::move(arms)), options_(std::move(options)) {
+    if (arms_.empty()) throw std::invalid_argument("a simulation needs at least one arm");
+    const Params& p = arms_[0].params;
+    rng::check_stream_bounds(static_cast<std::uint64_t>(household_count(p)), static_cast<std::uint64_t>(p.years),
+                             static_cast<std::uint64_t>(p.replications));
+    if (options_.villages_per_block < 1) options_.villages_per_block = 1;
+
+    schema_.replications = p.replications;
+    schema_.years = p.years;
+    schema_.start_year = p.start_year;
+    for (const auto& a : arms_) schema_.arms.push_back(a.name);
+    schema_.series = series_catalogue();
+    schema_.events = event_catalogue();
+    schema_.histogram_years = options_.histogram_years;
+    const auto bins = options_.histogram_bins;
+    auto edges = [bins](double max) {
+        std::vector<double> e(static_cast<std::size_t>(bins + 1));
+        for (std::int64_t k = 0; k <= bins; ++k)
+            e[static_cast<std::size_t>(k)] = max * static_cast<double>(k) / static_cast<double>(bins);
+        return e;
+    };
+    schema_.histograms = {
+        {"wealth", "roubles", "household wealth max(0, cash + P grain - debt) at the end of the year",
+         edges(options_.hist_wealth_max)},
+        {"grain", "centners", "grain held at the end of the year", edges(options_.hist_grain_max)},
+        {"literacy", "1", "literate adults / adults of the household at the end of the year", edges(1.0)},
+    };
+    schema_.trajectory_vars = kTrajectoryVars;
+    const std::int64_t N = household_count(p);
+    const std::int64_t K = std::min<std::int64_t>(options_.trajectory_households, N);
+    schema_.trajectory_replications =
+        K > 0 ? std::min<std::int64_t>(options_.trajectory_replications, p.replications) : 0;
+    if (schema_.trajectory_replications > 0) {
+        const std::int64_t stride = N / K;
+        for (std::int64_t k = 0; k < K; ++k) schema_.trajectory_households.push_back(k * stride);
+    }
+}
+
+std::size_t HouseholdSimulation::units_per_replication() const {
+    const auto V = arms_[0].params.villages, B = options_.villages_per_block;
+    return static_cast<std::size_t>((V + B - 1) / B);
+}
+
+std::int64_t HouseholdSimulation::unit_first_village(std::size_t unit) const {
+    return static_cast<std::int64_t>(unit) * options_.villages_per_block;
+}
+
+std::int64_t HouseholdSimulation::unit_villages(std::size_t unit) const {
+    return std::min(options_.villages_per_block, arms_[0].params.villages - unit_first_village(unit));
+}
+
+double HouseholdSimulation::work_per_unit(std::size_t unit) const {
+    const Params& p = arms_[0].params;
+    return static_cast<double>(unit_villages(unit) * p.households * p.years) * static_cast<double>(arms_.size());
+}
+
+std::size_t HouseholdSimulation::accumulator_bytes() const {
+    const auto A = arms_.size(), T = static_cast<std::size_t>(arms_[0].params.years);
+    return sizeof(HouseholdAccumulator) + A * T * (sizeof(Tally) + sizeof(GiniHistogram)) +
+           A * schema_.histogram_cells() * sizeof(std::int64_t) +
+           A * schema_.trajectory_households.size() * kTrajectoryVars.size() * (T + 1) * sizeof(double);
+}
+
+std::unique_ptr<run::Accumulator> HouseholdSimulation::make_accumulator() const {
+    auto acc = std::make_unique<HouseholdAccumulator>();
+    const auto A = arms_.size(), T = static_cast<std::size_t>(arms_[0].params.years);
+    acc->tally.resize(A * T);
+    acc->gini.resize(A * T);
+    acc->hist.resize(A * schema_.histogram_cells());
+    acc->traj.resize(A * schema_.trajectory_households.size() * kTrajectoryVars.size() * (T + 1));
+    acc->failing.resize(T);
+    acc->reset();
+    return acc;
+}
+
+namespace {
+
+class HouseholdWorker final : public run::Worker {
+public:
+    explicit HouseholdWorker(const HouseholdSimulation& sim) : sim_(sim) {
+        const auto A = sim.arms().size();
+        const auto T = static_cast<std::size_t>(sim.arms()[0].params.years);
+        tally_.resize(A * T);
+        gini_.resize(A * T);
+        hist_.resize(A * sim.schema().histogram_cells());
+        hist_year_index_.assign(T, -1);
+        const auto& hy = sim.schema().histogram_years;
+        for (std::size_t k = 0; k < hy.size(); ++k) {
+            const auto t = hy[k] - sim.schema().start_year;
+            if (t >= 0 && t < static_cast<std::int64_t>(T)) hist_year_index_[static_cast<std::size_t>(t)] =
+                static_cast<int>(k);
+        }
+    }
+
+    void run(std::uint64_t replication, std::size_t unit, run::Accumulator& acc_base) override {
+        auto& acc = static_cast<HouseholdAccumulator&>(acc_base);
+        const auto& arms = sim_.arms();
+        const Params& base = arms[0].params;
+        const auto rep = static_cast<std::uint32_t>(replication);
+        const auto T = static_cast<std::size_t>(base.years);
+        const auto G = static_cast<std::size_t>(base.regions);
+
+        init_.shape(rep, sim_.unit_first_village(unit), sim_.unit_villages(unit), base.households);
+        init_block(base, init_);
+        if (weather_rep_ != static_cast<std::int64_t>(rep)) {
+            draw_weather(base, rep, weather_);
+            weather_rep_ = rep;
+        }
+
+        start_ = Tally{};
+        start_gini_.clear();
+        price0_.assign(G, base.price0);
+        tally_stocks(base, init_, price0_.data(), start_, start_gini_);
+
+        std::fill(tally_.begin(), tally_.end(), Tally{});
+        for (auto& g : gini_) g.clear();
+        std::fill(hist_.begin(), hist_.end(), 0);
+        find_samples(replication);
+        traj_.assign(arms.size() * samples_.size() * kVars * (T + 1), kNaN);
+
+        for (std::size_t a = 0; a < arms.size(); ++a) {
+            state_.copy_from(init_);
+            record_samples(a, 0);
+            for (std::size_t t = 0; t < T; ++t) {
+                step_year(arms[a].params, weather_, static_cast<std::int64_t>(t), state_, scratch_,
+                          tally_[a * T + t], gini_[a * T + t]);
+                if (hist_year_index_[t] >= 0) add_histograms(a, static_cast<std::size_t>(hist_year_index_[t]), t);
+                record_samples(a, t + 1);
+            }
+        }
+
+        std::lock_guard lock(acc.mutex);
+        for (std::size_t i = 0; i < tally_.size(); ++i) {
+            acc.tally[i].merge(tally_[i]);
+            acc.gini[i].merge(gini_[i]);
+        }
+        acc.start.merge(start_);
+        acc.start_gini.merge(start_gini_);
+        for (std::size_t i = 0; i < hist_.size(); ++i) acc.hist[i] += hist_[i];
+        if (unit == 0)
+            for (std::size_t t = 0; t < T; ++t) acc.failing[t] = weather_.failing[t];
+        const auto K = sim_.schema().trajectory_households.size();
+        for (std::size_t a = 0; a < arms.size(); ++a)
+            for (std::size_t s = 0; s < samples_.size(); ++s) {
+                const auto k = samples_[s].first;
+                std::copy_n(&traj_[((a * samples_.size() + s) * kVars) * (T + 1)], kVars * (T + 1),
+                            &acc.traj[((a * K + k) * kVars) * (T + 1)]);
+            }
+    }
+
+private:
+    static constexpr std::size_t kVars = 10;
+
+    // Sample households in this unit: (index in the sample, index in the block).
+    void find_samples(std::uint64_t replication) {
+        samples_.clear();
+        const auto& sch = sim_.schema();
+        if (static_cast<std::int64_t>(replication) >= sch.trajectory_replications) return;
+        const std::int64_t lo = init_.first_village * init_.households;
+        const std::int64_t hi = lo + static_cast<std::int64_t>(init_.n_households());
+        for (std::size_t k = 0; k < sch.trajectory_households.size(); ++k) {
+            const auto id = sch.trajectory_households[k];
+            if (id >= lo && id < hi) samples_.emplace_back(k, static_cast<std::size_t>(id - lo));
+        }
+    }
+
+    void record_samples(std::size_t a, std::size_t col) {
+        const auto T1 = static_cast<std::size_t>(sim_.arms()[0].params.years) + 1;
+        const auto& h = state_.hh;
+        for (std::size_t s = 0; s < samples_.size(); ++s) {
+            const auto i = samples_[s].second;
+            const double v[kVars] = {double(h.size[i]), double(h.adults[i]), double(h.literate[i]),
+                                     double(h.coop[i]), double(h.hunger[i]), h.land[i],
+                                     h.grain[i],        h.cash[i],           h.debt[i],
+                                     h.skill[i]};
+            for (std::size_t k = 0; k < kVars; ++k) traj_[((a * samples_.size() + s) * kVars + k) * T1 + col] = v[k];
+        }
+    }
+
+    void add_histograms(std::size_t a, std::size_t hy, std::size_t t) {
+        const auto& sch = sim_.schema();
+        const auto nh = sch.histogram_years.size();
+        const auto G = static_cast<std::uint32_t>(sim_.arms()[0].params.regions);
+        const auto& h = state_.hh;
+        const auto H = static_cast<std::size_t>(state_.households);
+        // offsets of [arm a][hist][hy][.]
+        std::size_t offset[3];
+        std::size_t off = a * sch.histogram_cells();
+        for (std::size_t k = 0; k < 3; ++k) {
+            const auto bins = sch.histograms[k].edges.size() - 1;
+            offset[k] = off + hy * bins;
+            off += nh * bins;
+        }
+        auto bin_of = [](double x, const std::vector<double>& edges) {
+            const auto bins = static_cast<std::int64_t>(edges.size() - 1);
+            const auto b = static_cast<std::int64_t>(std::floor(x / edges.back() * static_cast<double>(bins)));
+            return static_cast<std::size_t>(std::clamp<std::int64_t>(b, 0, bins - 1));
+        };
+        for (std::int64_t v = 0; v < state_.villages; ++v) {
+            const double P = weather_.P[weather_.at(static_cast<std::int64_t>(t), state_.village_id(v) % G)];
+            for (std::size_t i = static_cast<std::size_t>(v) * H; i < static_cast<std::size_t>(v + 1) * H; ++i) {
+                if (h.size[i] == 0) continue;
+                hist_[offset[0] + bin_of(household_wealth(h.cash[i], h.grain[i], h.debt[i], P),
+                                         sch.histograms[0].edges)] += 1;
+                hist_[offset[1] + bin_of(h.grain[i], sch.histograms[1].edges)] += 1;
+                const double lit = h.adults[i] > 0 ? double(h.literate[i]) / double(h.adults[i]) : 0.0;
+                hist_[offset[2] + bin_of(lit, sch.histograms[2].edges)] += 1;
+            }
+        }
+    }
+
+    const HouseholdSimulation& sim_;
+    BlockState init_, state_;
+    YearScratch scratch_;
+    Weather weather_;
+    std::int64_t weather_rep_ = -1;
+    std::vector<double> price0_;
+    Tally start_;
+    GiniHistogram start_gini_;
+    std::vector<Tally> tally_;
+    std::vector<GiniHistogram> gini_;
+    std::vector<std::int64_t> hist_;
+    std::vector<int> hist_year_index_;
+    std::vector<std::pair<std::size_t, std::size_t>> samples_;
+    std::vector<double> traj_;
+};
+
+// The series of one (arm, year) or the start, in series_catalogue() order.
+void fill_series(const Tally& x, const GiniHistogram& gini, bool start, double failing, double* out) {
+    const double living = double(x[Count::living]);
+    const double persons_start = double(x[Count::persons_start]);
+    const double sold = x[Real::sold_coop] + x[Real::sold_private] + x[Real::sold_state];
+    const double harvest = x[Real::harvest];
+    const double inflow = x[Real::bought] + x[Real::borrowed] + x[Real::aid] + x[Real::reserve_drawn];
+    const double cost_parts[5] = {x[Real::cost_bonus], x[Real::cost_audit], x[Real::cost_aid],
+                                  x[Real::cost_interest], x[Real::cost_writeoff]};
+    const double state_cost = cost_parts[0] + cost_parts[1] + cost_parts[2] + cost_parts[3] + cost_parts[4];
+    const double flows[] = {
+        double(x[Count::famine_deaths]), double(x[Count::births]), double(x[Count::deaths]),
+        1000.0 * ratio(double(x[Count::famine_deaths]), persons_start),
+        1000.0 * ratio(double(x[Count::births]), persons_start),
+        1000.0 * ratio(double(x[Count::deaths]), persons_start),
+        ratio(harvest, x[Real::land]), failing,
+        x[Real::sold_coop], x[Real::sold_private], x[Real::sold_state],
+        ratio(x[Real::sold_coop], sold), ratio(sold, harvest), ratio(sold - inflow, harvest),
+    };
+    const double stocks_head[] = {
+        living,
+        double(x[Count::persons]),
+        share(double(x[Count::passive] + x[Count::active]), living),
+        share(double(x[Count::passive]), living),
+        share(double(x[Count::active]), living),
+        share(double(x[Count::literate]), double(x[Count::adults])),
+        ratio(x[Real::grain], living),
+        ratio(x[Real::cash], living),
+        ratio(x[Real::debt], living),
+        gini.gini(),
+        share(double(x[Count::hungry]), living),
+    };
+    std::size_t k = 0;
+    for (double v : stocks_head) out[k++] = v;
+    for (double v : flows) out[k++] = start ? kNaN : v;
+    out[k++] = double(x[Count::stores_open]);
+    out[k++] = ratio(x[Real::reserve], living);
+    const double tail[] = {state_cost,  cost_parts[0], cost_parts[1], cost_parts[2], cost_parts[3], cost_parts[4],
+                           x[Real::leakage], double(x[Count::claims]), double(x[Count::audits]),
+                           double(x[Count::expulsions]), double(x[Count::defaults]), double(x[Count::dissolved])};
+    for (double v : tail) out[k++] = start ? kNaN : v;
+    if (k != series_catalogue().size()) throw std::logic_error("fill_series: catalogue mismatch");
+}
+
+std::int64_t index_of(std::string_view name) {
+    const auto& s = series_catalogue();
+    for (std::size_t i = 0; i < s.size(); ++i)
+        if (s[i].name == name) return static_cast<std::int64_t>(i);
+    throw std::logic_error("no series " + std::string(name));
+}
+
+}  // namespace
+
+std::unique_ptr<run::Worker> HouseholdSimulation::make_worker() const {
+    return std::make_unique<HouseholdWorker>(*this);
+}
+
+void HouseholdSimulation::finish_replication(std::uint64_t rep, const run::Accumulator& acc_base,
+                                             run::ReplicationRecord& out) const {
+    const auto& acc = static_cast<const HouseholdAccumulator&>(acc_base);
+    const auto A = arms_.size(), T = static_cast<std::size_t>(schema_.years), S = schema_.series.size();
+    out.shape(schema_, static_cast<std::int64_t>(rep) < schema_.trajectory_replications);
+    out.replication = rep;
+    std::vector<double> start(S);
+    fill_series(acc.start, acc.start_gini, true, kNaN, start.data());
+    static const auto i_active = index_of("active_share"), i_lit = index_of("literacy"),
+                      i_famine = index_of("famine_deaths"), i_cost = index_of("state_cost");
+    for (std::size_t a = 0; a < A; ++a) {
+        for (std::size_t s = 0; s < S; ++s)
+            out.start[a * S + s] = schema_.series[s].has_start ? start[s] : kNaN;
+        std::vector<double> year(S);
+        for (std::size_t t = 0; t < T; ++t) {
+            fill_series(acc.tally[a * T + t], acc.gini[a * T + t], false, double(acc.failing[t]), year.data());
+            for (std::size_t s = 0; s < S; ++s) out.series[(a * S + s) * T + t] = year[s];
+        }
+        // Events (MODEL.md §7): first year reaching a threshold, -1 if the start does, T if never.
+        auto first_reaching = [&](std::int64_t series, double threshold) {
+            if (out.start[a * S + static_cast<std::size_t>(series)] >= threshold) return -1.0;
+            for (std::size_t t = 0; t < T; ++t)
+                if (out.series[(a * S + static_cast<std::size_t>(series)) * T + t] >= threshold) return double(t);
+            return double(T);
+        };
+        double famine = 0, cost = 0;
+        for (std::size_t t = 0; t < T; ++t) {
+            famine += out.series[(a * S + static_cast<std::size_t>(i_famine)) * T + t];
+            cost += out.series[(a * S + static_cast<std::size_t>(i_cost)) * T + t];
+        }
+        const double ev[] = {first_reaching(i_active, 0.5), first_reaching(i_active, 0.9),
+                             first_reaching(i_lit, 0.9), famine, cost};
+        std::copy(std::begin(ev), std::end(ev), out.events.begin() + static_cast<std::ptrdiff_t>(a * std::size(ev)));
+    }
+    std::copy(acc.hist.begin(), acc.hist.end(), out.histograms.begin());
+    if (!out.trajectories.empty()) std::copy(acc.traj.begin(), acc.traj.end(), out.trajectories.begin());
+}
+
+}  // namespace artel::model

@@ -1,0 +1,61 @@
+// The household model as an engine Simulation: a replication is cut into
+// village blocks (the work units); every arm runs on the same initial block
+// and the same draws (common random numbers, MODEL.md §1).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/run/simulation.hpp"
+#include "kernels/params.hpp"
+
+namespace artel::model {
+
+struct Arm {
+    std::string name;
+    Params params;  // the base parameters with the arm's policy overrides applied
+};
+
+struct SimulationOptions {
+    std::vector<std::int64_t> histogram_years;  // calendar years
+    std::int64_t histogram_bins = 40;
+    double hist_wealth_max = 400.0;
+    double hist_grain_max = 100.0;
+    std::int64_t trajectory_households = 100;
+    std::int64_t trajectory_replications = 1;
+    std::int64_t villages_per_block = 8;  // engine setting: results do not depend on it
+};
+
+class HouseholdSimulation final : public run::Simulation {
+public:
+    // arms[0] is the baseline; all arms share every non-policy parameter.
+    HouseholdSimulation(std::vector<Arm> arms, SimulationOptions options);
+
+    const run::ResultSchema& schema() const override { return schema_; }
+    std::size_t units_per_replication() const override;
+    double work_per_unit(std::size_t unit) const override;
+    std::unique_ptr<run::Worker> make_worker() const override;
+    std::unique_ptr<run::Accumulator> make_accumulator() const override;
+    void finish_replication(std::uint64_t rep, const run::Accumulator& acc,
+                            run::ReplicationRecord& out) const override;
+    std::size_t accumulator_bytes() const override;
+
+    const std::vector<Arm>& arms() const { return arms_; }
+    const SimulationOptions& options() const { return options_; }
+    // Villages [first, first + count) of a unit.
+    std::int64_t unit_first_village(std::size_t unit) const;
+    std::int64_t unit_villages(std::size_t unit) const;
+
+private:
+    std::vector<Arm> arms_;
+    SimulationOptions options_;
+    run::ResultSchema schema_;
+};
+
+// Names of the series, in output order (also documented in docs/output-format.md).
+const std::vector<run::SeriesInfo>& series_catalogue();
+const std::vector<run::EventInfo>& event_catalogue();
+
+}  // namespace artel::model

@@ -1,0 +1,332 @@
+// Accuracy and special values of the deterministic elementary functions
+// (engine/math/detmath.hpp) against glibc's long double functions.
+//
+// Errors are in units of the last place (ulp) of the double nearest to the
+// long double reference (64-bit mantissa, itself accurate to well under
+// 2^-60 relative, so the measured errors are exact to ~0.001 ulp).
+//
+// Measured on x86-64 / glibc 2.36 / GCC 12 (the figures in detmath.hpp):
+//   exp                 0.88 ulp (normal results); subnormal results within 0.75 x 2^-1074
+//   log                 0.85 ulp
+//   sincos_2pi          1.46e-16 absolute (relative, away from the zeros: 2.4 ulp)
+//   one_minus_exp_neg   1.35 ulp (the maximum is at x = -1; x >= 0: 1.13 ulp)
+// The bounds checked below are those of the brief (2 ulp) or slightly above
+// the measured maximum; the measured maxima are printed with -s.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "engine/math/detmath.hpp"
+
+namespace dm = artel::dmath;
+
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t& state) {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+// Uniform double in [lo, hi).
+double uniform(std::uint64_t& state, double lo, double hi) {
+    return lo + (hi - lo) * (static_cast<double>(splitmix64(state) >> 11) * 0x1p-53);
+}
+
+// One ulp of the double nearest to the (finite) long double r.
+long double ulp_of(long double r) {
+    const double d = static_cast<double>(r);
+    const double a = std::fabs(d);
+    if (a < std::numeric_limits<double>::min()) return std::ldexp(1.0L, -1074);
+    int e = 0;
+    std::frexp(a, &e);  // a = m 2^e, m in [0.5, 1)
+    return std::ldexp(1.0L, e - 53);
+}
+double ulp_error(double got, long double ref) {
+    return static_cast<double>(std::fabs(static_cast<long double>(got) - ref) / ulp_of(ref));
+}
+
+struct MaxErr {
+    double err = 0.0;
+    double at = 0.0;
+    void add(double e, double x) {
+        if (e > err || std::isnan(e)) {
+            err = std::isnan(e) ? std::numeric_limits<double>::infinity() : e;
+            at = x;
+        }
+    }
+};
+
+bool same_bits(double a, double b) {
+    std::uint64_t x, y;
+    std::memcpy(&x, &a, 8);
+    std::memcpy(&y, &b, 8);
+    return x == y;
+}
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kDenormMin = std::numeric_limits<double>::denorm_min();
+
+}  // namespace
+
+TEST_CASE("dmath::exp is within 2 ulp over its whole domain", "[detmath]") {
+    MaxErr normal, sub;
+    auto check = [&](double x) {
+        if (!(x >= -745.13 && x <= 709.78)) return;  // outside the domain: see the special values
+        const double got = dm::exp(x);
+        const long double ref = std::exp(static_cast<long double>(x));
+        if (ref >= static_cast<long double>(std::numeric_limits<double>::min()))
+            normal.add(ulp_error(got, ref), x);
+        else
+            sub.add(ulp_error(got, ref), x);  // in units of 2^-1074
+    };
+    // Dense grid over [-745, 709.78] (1.5e6 points) and a fine grid near 0.
+    const int n = 1500000;
+    for (int i = 0; i <= n; ++i) check(-745.0 + (709.78 + 745.0) * i / n);
+    for (int i = -200000; i <= 200000; ++i) check(i * 1e-6);
+    // Random arguments: uniform on the domain, and log-uniform magnitudes.
+    std::uint64_t st = 1;
+    for (int i = 0; i < 1000000; ++i) check(uniform(st, -745.13, 709.78));
+    for (int i = 0; i < 500000; ++i) {
+        const double m = std::ldexp(1.0, static_cast<int>(splitmix64(st) % 1100) - 1090) * uniform(st, 1.0, 2.0);
+        check((splitmix64(st) & 1) ? m : -m);
+    }
+    // Near the overflow and underflow thresholds.
+    for (int i = 0; i < 1000; ++i) check(709.78271289338397 - i * 1e-6);
+    for (int i = 0; i < 1000; ++i) check(-745.13321910194111 + i * 1e-4);
+    for (int i = 0; i < 2000; ++i) check(-708.3964185322641 + (i - 1000) * 1e-5);  // normal/subnormal edge
+    INFO("exp: max " << normal.err << " ulp at x = " << normal.at << "; subnormal results: max " << sub.err
+                     << " x 2^-1074 at x = " << sub.at);
+    CHECK(normal.err <= 1.0);  // measured 0.88; the brief asks for 2
+    CHECK(sub.err <= 1.0);     // a subnormal result is off by at most one unit of 2^-1074
+}
+
+TEST_CASE("dmath::exp special values", "[detmath]") {
+    CHECK(same_bits(dm::exp(0.0), 1.0));
+    CHECK(same_bits(dm::exp(-0.0), 1.0));
+    CHECK(dm::exp(kDenormMin) == 1.0);
+    CHECK(dm::exp(-kDenormMin) == 1.0);
+    CHECK(dm::exp(1e-300) == 1.0);
+    CHECK(dm::exp(1.0) == Approx(2.718281828459045).epsilon(3e-16));
+    CHECK(std::isinf(dm::exp(kInf)));
+    CHECK(dm::exp(kInf) > 0);
+    CHECK(same_bits(dm::exp(-kInf), 0.0));
+    CHECK(std::isnan(dm::exp(kNaN)));
+    CHECK(std::isnan(dm::exp(-kNaN)));
+    // Overflow threshold: exp(709.782712893384) = 1.7976931348622e308 is finite.
+    CHECK(std::isfinite(dm::exp(709.782712893383973096)));
+    CHECK(dm::exp(709.782712893383973096) > 1.79e308);
+    CHECK(std::isinf(dm::exp(709.7827128933841)));
+    CHECK(std::isinf(dm::exp(710.0)));
+    CHECK(std::isinf(dm::exp(1e300)));
+    CHECK(std::isinf(dm::exp(std::numeric_limits<double>::max())));
+    // Underflow: subnormal results down to 2^-1074, then 0.
+    CHECK(dm::exp(-745.0) == kDenormMin);
+    CHECK(dm::exp(-745.13) == kDenormMin);
+    CHECK(same_bits(dm::exp(-745.14), 0.0));
+    CHECK(same_bits(dm::exp(-746.0), 0.0));
+    CHECK(same_bits(dm::exp(-1e300), 0.0));
+    CHECK(same_bits(dm::exp(-std::numeric_limits<double>::max()), 0.0));
+    CHECK(dm::exp(-740.0) > 0.0);
+    CHECK(dm::exp(-740.0) < std::numeric_limits<double>::min());
+    // Exact powers of two where the reduction is exact: exp(k ln2) ~ 2^k.
+    for (int k = -1000; k <= 1000; k += 50) {
+        const double x = k * 0.6931471805599453;
+        CHECK(ulp_error(dm::exp(x), std::exp(static_cast<long double>(x))) <= 1.0);
+    }
+}
+
+TEST_CASE("dmath::log is within 2 ulp for all positive x", "[detmath]") {
+    MaxErr e;
+    auto check = [&](double x) {
+        const double got = dm::log(x);
+        const long double ref = std::log(static_cast<long double>(x));
+        if (ref == 0.0L) {
+            e.add(got == 0.0 ? 0.0 : kInf, x);
+            return;
+        }
+        e.add(ulp_error(got, ref), x);
+    };
+    // Random bit patterns over every positive finite double (normal and subnormal).
+    std::uint64_t st = 7;
+    for (int i = 0; i < 1500000; ++i) {
+        const std::uint64_t bits = splitmix64(st) % 0x7FF0000000000000ull;
+        double x;
+        std::memcpy(&x, &bits, 8);
+        if (x > 0.0) check(x);
+    }
+    // Dense grids on [0.5, 2] and near 1, where log is small and cancellation bites.
+    const int n = 1000000;
+    for (int i = 0; i <= n; ++i) check(0.5 + 1.5 * i / n);
+    for (int i = -100000; i <= 100000; ++i) check(1.0 + i * 1e-9);
+    for (int i = -1000; i <= 1000; ++i) check(1.0 + i * 0x1p-52);
+    // The mantissa-split boundary at sqrt(2).
+    for (int i = -1000; i <= 1000; ++i) check(1.4142135623730951 + i * 0x1p-52);
+    // Uniform01-like arguments (Box-Muller): (w + 0.5) 2^-32.
+    for (int i = 0; i < 200000; ++i) check((static_cast<double>(splitmix64(st) >> 32) + 0.5) * 0x1p-32);
+    INFO("log: max " << e.err << " ulp at x = " << e.at);
+    CHECK(e.err <= 1.0);  // measured 0.85; the brief asks for 2
+}
+
+TEST_CASE("dmath::log special values", "[detmath]") {
+    CHECK(same_bits(dm::log(1.0), 0.0));
+    CHECK(dm::log(0.0) == -kInf);
+    CHECK(dm::log(-0.0) == -kInf);
+    CHECK(std::isnan(dm::log(-1.0)));
+    CHECK(std::isnan(dm::log(-kDenormMin)));
+    CHECK(std::isnan(dm::log(-kInf)));
+    CHECK(dm::log(kInf) == kInf);
+    CHECK(std::isnan(dm::log(kNaN)));
+    CHECK(dm::log(2.0) == 0.6931471805599453);
+    CHECK(dm::log(kDenormMin) == Approx(-744.4400719213812).epsilon(3e-16));
+    CHECK(dm::log(std::numeric_limits<double>::min()) == Approx(-708.3964185322641).epsilon(3e-16));
+    CHECK(dm::log(std::numeric_limits<double>::max()) == Approx(709.782712893384).epsilon(3e-16));
+    for (int k = -1074; k <= 1023; ++k) {
+        const double x = std::ldexp(1.0, k);
+        INFO("x = 2^" << k);
+        CHECK(ulp_error(dm::log(x), std::log(static_cast<long double>(x))) <= 1.0);
+    }
+}
+
+TEST_CASE("dmath::log and dmath::exp round-trip", "[detmath]") {
+    std::uint64_t st = 11;
+    MaxErr e;
+    for (int i = 0; i < 200000; ++i) {
+        const double x = uniform(st, -700.0, 700.0);
+        // log(exp(x)) differs from x by the rounding of exp (relative 2^-53) -> absolute ~1.1e-16.
+        e.add(std::fabs(dm::log(dm::exp(x)) - x) / std::max(1.0, std::fabs(x)), x);
+    }
+    CHECK(e.err < 4e-16);
+}
+
+TEST_CASE("dmath::sincos_2pi is accurate on [0, 1]", "[detmath]") {
+    const long double two_pi = 6.283185307179586476925286766559L;
+    double max_abs_s = 0, max_abs_c = 0;
+    MaxErr rel_s, rel_c;
+    auto check = [&](double u) {
+        double s, c;
+        dm::sincos_2pi(u, s, c);
+        const long double a = two_pi * static_cast<long double>(u);
+        const long double rs = std::sin(a), rc = std::cos(a);
+        max_abs_s = std::max(max_abs_s, static_cast<double>(std::fabs(s - rs)));
+        max_abs_c = std::max(max_abs_c, static_cast<double>(std::fabs(c - rc)));
+        // Relative error where the value is not tiny (away from the zeros at
+        // multiples of 1/4, where only absolute error is meaningful).
+        if (std::fabs(rs) > 1e-3L) rel_s.add(ulp_error(s, rs), u);
+        if (std::fabs(rc) > 1e-3L) rel_c.add(ulp_error(c, rc), u);
+    };
+    const int n = 2000000;
+    for (int i = 0; i <= n; ++i) check(static_cast<double>(i) / n);
+    std::uint64_t st = 3;
+    for (int i = 0; i < 1000000; ++i) check(uniform(st, 0.0, 1.0));
+    for (int i = 0; i < 200000; ++i) check((static_cast<double>(splitmix64(st) >> 32) + 0.5) * 0x1p-32);
+    // Near the quadrant/octant boundaries.
+    for (int q = 0; q <= 8; ++q)
+        for (int i = -500; i <= 500; ++i) check(std::max(0.0, std::min(1.0, q / 8.0 + i * 1e-12)));
+    INFO("sincos_2pi: max abs error sin " << max_abs_s << ", cos " << max_abs_c << "; max rel (|v|>1e-3) sin "
+                                          << rel_s.err << " ulp at " << rel_s.at << ", cos " << rel_c.err
+                                          << " ulp at " << rel_c.at);
+    CHECK(max_abs_s <= 2.5e-16);
+    CHECK(max_abs_c <= 2.5e-16);
+    // Relative error near the zeros is limited by the rounding of x = f pi/2
+    // (the brief asks for absolute accuracy only); measured 1.9 / 2.3 ulp.
+    CHECK(rel_s.err <= 3.0);
+    CHECK(rel_c.err <= 3.0);
+}
+
+TEST_CASE("dmath::sincos_2pi exact points and small arguments", "[detmath]") {
+    double s, c;
+    dm::sincos_2pi(0.0, s, c);
+    CHECK(s == 0.0);
+    CHECK(c == 1.0);
+    dm::sincos_2pi(0.25, s, c);
+    CHECK(s == 1.0);
+    CHECK(c == 0.0);
+    dm::sincos_2pi(0.5, s, c);
+    CHECK(s == 0.0);
+    CHECK(c == -1.0);
+    dm::sincos_2pi(0.75, s, c);
+    CHECK(s == -1.0);
+    CHECK(c == 0.0);
+    dm::sincos_2pi(1.0, s, c);
+    CHECK(s == 0.0);
+    CHECK(c == 1.0);
+    // Tiny u: sin(2 pi u) = 2 pi u to full relative precision.
+    for (double u : {1e-300, 1e-20, 0x1p-33, 1e-9}) {
+        dm::sincos_2pi(u, s, c);
+        const long double ref = std::sin(6.283185307179586476925286766559L * u);
+        CHECK(ulp_error(s, ref) <= 1.0);
+        CHECK(c == 1.0);
+    }
+    // s^2 + c^2 = 1 to rounding.
+    std::uint64_t st = 5;
+    for (int i = 0; i < 10000; ++i) {
+        dm::sincos_2pi(uniform(st, 0.0, 1.0), s, c);
+        CHECK(std::fabs(s * s + c * c - 1.0) < 5e-16);
+    }
+}
+
+TEST_CASE("dmath::one_minus_exp_neg is accurate for small and large x", "[detmath]") {
+    MaxErr e;
+    auto check = [&](double x) {
+        const double got = dm::one_minus_exp_neg(x);
+        const long double ref = -std::expm1(-static_cast<long double>(x));
+        if (ref == 0.0L) {
+            e.add(got == 0.0 ? 0.0 : kInf, x);
+            return;
+        }
+        e.add(ulp_error(got, ref), x);
+    };
+    const int n = 1000000;
+    for (int i = 0; i <= n; ++i) check(-1.0 + 3.0 * i / n);  // [-1, 2], across the switch at |x| = 1
+    for (int i = 0; i <= 200000; ++i) check(745.0 * i / 200000);
+    std::uint64_t st = 9;
+    for (int i = 0; i < 500000; ++i) {
+        // Log-uniform hazards from 1e-300 to 1e2.
+        const double m = std::pow(10.0, uniform(st, -300.0, 2.0));
+        check(m);
+    }
+    for (int i = 0; i < 100000; ++i) check(-uniform(st, 0.0, 700.0));
+    for (int i = -1000; i <= 1000; ++i) check(1.0 + i * 0x1p-52);
+    INFO("one_minus_exp_neg: max " << e.err << " ulp at x = " << e.at);
+    CHECK(e.err <= 1.5);  // measured 1.35
+}
+
+TEST_CASE("dmath::one_minus_exp_neg special values", "[detmath]") {
+    CHECK(same_bits(dm::one_minus_exp_neg(0.0), 0.0));
+    CHECK(dm::one_minus_exp_neg(kDenormMin) == kDenormMin);
+    CHECK(dm::one_minus_exp_neg(1e-300) == 1e-300);
+    CHECK(dm::one_minus_exp_neg(kInf) == 1.0);
+    CHECK(dm::one_minus_exp_neg(800.0) == 1.0);
+    CHECK(dm::one_minus_exp_neg(-kInf) == -kInf);
+    CHECK(std::isnan(dm::one_minus_exp_neg(kNaN)));
+    CHECK(dm::one_minus_exp_neg(40.0) == 1.0);
+}
+
+// Golden checksum: a hash of the bits of every function on a fixed grid. It
+// pins the exact results (any platform, compiler or SIMD port must reproduce
+// it); if an intentional change to detmath.hpp alters it, update the constant.
+TEST_CASE("dmath results are bit-stable (golden checksum)", "[detmath]") {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    auto mix = [&](double v) {
+        std::uint64_t b;
+        std::memcpy(&b, &v, 8);
+        h ^= b;
+        h *= 0x100000001b3ull;
+    };
+    for (int i = 0; i <= 20000; ++i) {
+        const double t = static_cast<double>(i) / 20000;
+        mix(dm::exp(-745.0 + 1455.0 * t));
+        mix(dm::log(std::ldexp(0.5 + t, (i % 2100) - 1074)));
+        double s, c;
+        dm::sincos_2pi(t, s, c);
+        mix(s);
+        mix(c);
+        mix(dm::one_minus_exp_neg(-1.0 + 5.0 * t));
+    }
+    INFO("detmath golden checksum 0x" << std::hex << h);
+    CHECK(h == 0xbf29cc2cf1b6adb1ull);
+}
