@@ -333,12 +333,15 @@ TEST_CASE("config: --set", "[config]") {
         CHECK(set("villages") ==
               "--set: 'villages' is not of the form key=value (e.g. --set population.villages=50)");
         CHECK(set("=5") == "--set: '=5' has no key before '='");
-        CHECK(set("arm.bonus-verifed.bonus=1") == "--set: no arm named 'bonus-verifed' (did you mean 'bonus-verified'?)");
+        CHECK(set("arm.bonus-verifed.bonus=1") ==
+              "--set: no arm named 'bonus-verifed' (did you mean 'bonus-verified'?)");
         CHECK_THAT(set("arm.free-market.villages=5"),
                    StartsWith("--set: arm 'free-market' overrides 'population.villages', which is not a policy key; "
                               "arms may override: bonus, audit_prob,"));
-        CHECK(set("arm.free-market.bonnus=5") == "--set: unknown key 'bonnus' in arm 'free-market' (did you mean 'bonus'?)");
-        CHECK(set("output.histogram_bin=5") == "--set: unknown key 'output.histogram_bin' (did you mean 'histogram_bins'?)");
+        CHECK(set("arm.free-market.bonnus=5") ==
+              "--set: unknown key 'bonnus' in arm 'free-market' (did you mean 'bonus'?)");
+        CHECK(set("output.histogram_bin=5") ==
+              "--set: unknown key 'output.histogram_bin' (did you mean 'histogram_bins'?)");
     }
     SECTION("bad values") {
         auto set = [&](const char* s) { return error_of([&] { config::apply_set(s, table(), &p, sc); }); };
@@ -369,7 +372,8 @@ TEST_CASE("config: --set", "[config]") {
 TEST_CASE("config: unknown keys and sections", "[config]") {
     CHECK(toml_error("[run]\nyears = 5\n[population]\nsize_meen = 5\n") ==
           "t.toml:4:1: unknown key 'population.size_meen' (did you mean 'size_mean'?)");
-    CHECK(toml_error("[population]\nwage = 5\n") == "t.toml:2:1: unknown key 'population.wage' ('wage' belongs in [economy])");
+    CHECK(toml_error("[population]\nwage = 5\n") ==
+          "t.toml:2:1: unknown key 'population.wage' ('wage' belongs in [economy])");
     CHECK(toml_error("[population]\nzzzzzz = 5\n") == "t.toml:2:1: unknown key 'population.zzzzzz'");
     CHECK(toml_error("[run]\nyears = 5\n\n[economie]\nwage = 1\n") ==
           "t.toml:4:1: unknown section [economie] (did you mean [economy]?)");
@@ -424,7 +428,8 @@ TEST_CASE("config: out-of-range values", "[config]") {
           "1073741824]");
     CHECK(toml_error("[run]\nseed = -1\n") ==
           "t.toml:2:1: run.seed = -1 is out of range: must be an integer in [0, 9223372036854775807]");
-    CHECK(toml_error("[run]\nyears = 0\n") == "t.toml:2:1: run.years = 0 is out of range: must be an integer in [1, 1000]");
+    CHECK(toml_error("[run]\nyears = 0\n") ==
+          "t.toml:2:1: run.years = 0 is out of range: must be an integer in [1, 1000]");
     // In an arm.
     CHECK(toml_error("[[arm]]\nname = \"x\"\naudit_prob = 1.5\n") ==
           "t.toml:3:1: audit_prob = 1.5 in arm 'x' is out of range: must be a number in [0, 1]");
@@ -465,7 +470,7 @@ TEST_CASE("config: malformed TOML and missing files", "[config]") {
 TEST_CASE("config: arms", "[config]") {
     CHECK(toml_error("[run]\nyears = 5\n") == "t.toml: no [[arm]] entries: a scenario needs at least one policy arm");
     CHECK(toml_error("[[arm]]\nname = \"a\"\n\n[[arm]]\nname = \"b\"\n\n[[arm]]\nname = \"a\"\n") ==
-          "t.toml:8:1: duplicate arm name 'a' (first at line 1)");
+          "t.toml:7:1: duplicate arm name 'a' (first at line 1)");
     CHECK_THAT(toml_error("[[arm]]\nname = \"x\"\nvillages = 5\n"),
                StartsWith("t.toml:3:1: arm 'x' overrides 'population.villages', which is not a policy key; arms may "
                           "override: bonus, audit_prob, audit_cost, false_claim_prob, organiser_rate, rate_coop, "
@@ -506,7 +511,7 @@ TEST_CASE("config: cross-field rules", "[config]") {
           "most 1 (the initial passive and active shares of households)");
     CHECK(toml_error(std::string("[population]\nactive0 = 0.5\npassive0 = 0.75\n") + kArm) ==
           "t.toml:3:1: population.passive0 + population.active0 = 0.75 + 0.5 = 1.25 is out of range: must be at "
-          "most 1 (the initial passive and active shares of households) (population.active0 set at t.toml:2:1)");
+          "most 1 (the initial passive and active shares of households); population.active0 is set at t.toml:2:1");
     // Exactly 1 is fine.
     {
         Params p;
@@ -516,11 +521,11 @@ TEST_CASE("config: cross-field rules", "[config]") {
     }
     CHECK(toml_error(std::string("[population]\nvillages = 1073741824\nhouseholds = 2\n") + kArm) ==
           "t.toml:2:1: population.villages * population.households = 1073741824 * 2 = 2147483648 is out of range: "
-          "must be at most 1073741824 (households per replication, 2^30) (population.households set at t.toml:3:1)");
+          "must be at most 1073741824 (households per replication, 2^30); population.households is set at t.toml:3:1");
     CHECK(toml_error(std::string("[population]\nvillages = 1073741824\nhouseholds = 1048576\n") + kArm) ==
           "t.toml:2:1: population.villages * population.households = 1073741824 * 1048576 = 1125899906842624 is "
-          "out of range: must be at most 1073741824 (households per replication, 2^30) (population.households set "
-          "at t.toml:3:1)");
+          "out of range: must be at most 1073741824 (households per replication, 2^30); population.households is "
+          "set at t.toml:3:1");
     {
         Params p;
         ScenarioFile sc = config::parse_scenario(kArm, "t.toml", table(), &p);

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -368,6 +369,38 @@ TEST_CASE("h5: errors name the file, the object and what was being done", "[h5]"
     CHECK_FALSE(f.is_open());
     f.close();  // closing twice does nothing
     CHECK_THAT(message_of([&] { (void)f.root(); }), Catch::Contains("the file is closed"));
+}
+
+TEST_CASE("h5: workers write their own rows from several threads", "[h5]") {
+    // Debian's libhdf5 is thread-safe (one global lock): concurrent
+    // write_rows calls are serialised, and each thread's errors are its own.
+    TempDir dir;
+    const fs::path file = dir.path / "threads.h5";
+    constexpr std::size_t workers = 4, rows_each = 25, cols = 8;
+    {
+        auto f = h5::File::create(file);
+        auto ds = f.root().create_dataset<double>("x", {workers * rows_each, cols},
+                                                  {.chunk = {rows_each, cols}, .deflate = 1});
+        std::vector<std::string> errors(workers);
+        std::vector<std::thread> pool;
+        for (std::size_t w = 0; w < workers; ++w)
+            pool.emplace_back([&, w] {
+                std::vector<double> block(rows_each * cols);
+                for (std::size_t i = 0; i < block.size(); ++i) block[i] = double(w * rows_each * cols + i);
+                for (std::size_t r = 0; r < rows_each; r += 5)
+                    ds.write_rows<double>(w * rows_each + r, 5, std::span<const double>(block).subspan(r * cols, 5 * cols));
+                try {
+                    ds.write_rows<double>(workers * rows_each, 1, std::span<const double>(block).first(cols));
+                } catch (const h5::Error& e) {
+                    errors[w] = e.what();
+                }
+            });
+        for (auto& t : pool) t.join();
+        for (const auto& e : errors) CHECK_THAT(e, Catch::Contains("rows 100..100"));
+    }
+    const auto x = h5::File::open_read(file).root().open_dataset("x").read<double>();
+    REQUIRE(x.size() == workers * rows_each * cols);
+    for (std::size_t i = 0; i < x.size(); ++i) REQUIRE(x[i] == double(i));
 }
 
 // Writes the demo file for tests/python/test_h5_layer.py when asked to.

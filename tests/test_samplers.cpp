@@ -9,15 +9,15 @@
 //    error of the estimator (SE(mean) = sigma/sqrt(n); for the variance we
 //    average (x - mu)^2 around the exact mean mu, whose SE is
 //    sqrt((mu4 - sigma^4)/n) with mu4 the exact 4th central moment). For an
-//    approximately normal estimator, P(|Z| > 5) = 5.7e-7. There are about 70
+//    approximately normal estimator, P(|Z| > 5) = 5.7e-7. There are about 50
 //    such checks in this file, so by Bonferroni the probability that a correct
-//    implementation fails any of them for a random seed is below 4e-5; 5
+//    implementation fails any of them for a random seed is below 3e-5; 5
 //    rather than 3 or 4 SE is chosen to keep that family-wise rate negligible.
 //  * Goodness of fit: Kolmogorov-Smirnov with sqrt(n) D < 2.7, where the
 //    asymptotic tail is P(sqrt(n) D > x) <= 2 exp(-2 x^2) = 9.4e-7 at 2.7;
 //    chi-square (bins merged until every expected count is >= 20) below the
-//    1 - 1e-6 quantile of chi^2 with (bins - 1) degrees of freedom. About 10
-//    such tests, so < 1e-5 family-wise.
+//    1 - 1e-6 quantile of chi^2 with (bins - 1) degrees of freedom. 17 such
+//    tests, so < 2e-5 family-wise.
 #include <algorithm>
 #include <boost/math/distributions/beta.hpp>
 #include <boost/math/distributions/binomial.hpp>

@@ -496,14 +496,11 @@ void parse_arms(const toml::node& node, const SourcePos& kpos, Table table, Scen
         if (!valid_arm_name(arm.name))
             throw ConfigError(at(name_vpos) + "arm name " + one_line(quote(arm.name)) + " is not allowed: " +
                               kArmNameRule);
-        SourcePos name_kpos = name_vpos;
-        for (const auto& e : in_file_order(t))
-            if (e.key->str() == "name") name_kpos = pos_of(e.key->source(), sc.source);
         for (const auto& other : sc.arms)
             if (other.name == arm.name) {
                 std::string first = other.where.line > 0 ? "line " + std::to_string(other.where.line)
                                                          : to_string(other.where);
-                throw ConfigError(at(name_kpos) + "duplicate arm name '" + arm.name + "' (first at " + first + ")");
+                throw ConfigError(at(arm.where) + "duplicate arm name '" + arm.name + "' (first at " + first + ")");
             }
         for (const auto& e : in_file_order(t)) {
             const std::string key(e.key->str());
@@ -560,11 +557,9 @@ void check_cross(Table table, const void* params, const ScenarioFile& sc, const 
     const bool a_set = !pa.file.empty() || pa.line > 0, b_set = !pb.file.empty() || pb.line > 0;
     SourcePos pos = a_set ? pa : (b_set ? pb : SourcePos{sc.source, 0, 0});
     std::string also;
-    if (a_set && b_set) also = " (" + kb + " set at " + to_string(pb) + ")";
-    std::string bound_text = format_number(is_integer_kind(*a) && is_integer_kind(*b) ? ParamKind::Integer
-                                                                                       : ParamKind::Real,
-                                           cc.bound);
-    if (cc.op == CrossCheck::Op::SumAtMost) bound_text = shortest(cc.bound);
+    if (a_set && b_set) also = "; " + kb + " is set at " + to_string(pb);
+    const bool integral = cc.op == CrossCheck::Op::ProductAtMost && is_integer_kind(*a) && is_integer_kind(*b);
+    const std::string bound_text = integral ? format_number(ParamKind::Integer, cc.bound) : shortest(cc.bound);
     std::string msg = at(pos) + combined + " is out of range: must be at most " + bound_text;
     if (!cc.why.empty()) msg += " (" + std::string(cc.why) + ")";
     throw ConfigError(msg + also);
@@ -861,7 +856,7 @@ std::string render_scenario(Table table, const void* params, const ScenarioFile&
     std::string out;
     out += "# artel scenario, resolved: every parameter with its final value.\n";
     if (!sc.source.empty()) out += "# From: " + one_line(sc.source, 200) + " (and any --set).\n";
-    out += "# Running this file reproduces the run.\n";
+    out += "# Parsing this text again gives exactly these values.\n";
 
     auto line = [&out](const std::string& assignment, std::string_view unit, std::string_view doc) {
         std::string l = assignment;

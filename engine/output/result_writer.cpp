@@ -290,8 +290,8 @@ void ResultWriter::Impl::write_histograms() {
             const auto bins = h.edges.size() - 1;
             std::vector<double> lower(h.edges.begin(), h.edges.end() - 1);
             auto bin = make_scale(g, h.name + "_bin", lower, h.unit, "lower edge of the bin");
-            auto edges = g.write_dataset<double>(h.name + "_edges", h.edges, {h.edges.size()});
-            describe(edges, h.unit, "bin edges; the last bin also counts values above its upper edge");
+            make_scale(g, h.name + "_edges", h.edges, h.unit,
+                       "bin edges; the last bin also counts values above its upper edge");
             auto d = g.write_dataset<std::int64_t>(
                 h.name, std::span<const std::int64_t>(histograms.data() + off, H * bins), {H, bins});
             describe(d, "households", h.description);

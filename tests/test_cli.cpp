@@ -1,0 +1,211 @@
+// The artel executable as a user meets it: bad input is refused with a clear
+// message naming key, value, range and position, exit code 2, and no output
+// file; good input gives a complete file and never overwrites one silently.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+    int code;
+    std::string output;  // stdout and stderr
+};
+
+Result run_artel(const std::string& args) {
+    const std::string cmd = std::string(ARTEL_EXE) + " " + args + " 2>&1";
+    Result r{-1, {}};
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[4096];
+    while (std::fgets(buf, sizeof buf, p)) r.output += buf;
+    const int status = pclose(p);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// A fresh directory for one test.
+struct TempDir {
+    fs::path path;
+    explicit TempDir(const std::string& name) {
+        path = fs::temp_directory_path() / ("artel-cli-" + name + "-" + std::to_string(::getpid()));
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+};
+
+std::string default_scenario() { return read_file(fs::path(ARTEL_SOURCE_DIR) / "configs" / "nep-1923.toml"); }
+
+std::string replace(std::string s, const std::string& from, const std::string& to) {
+    const auto pos = s.find(from);
+    REQUIRE(pos != std::string::npos);
+    return s.replace(pos, from.size(), to);
+}
+
+// A small, fast version of the default scenario.
+const char* kSmall = "--replications 2 --set population.villages=8 --set population.households=20 --quiet";
+
+void write(const fs::path& p, const std::string& text) {
+    std::ofstream out(p);
+    out << text;
+}
+
+// Runs `artel run FILE -o OUT` on `scenario` and checks the refusal.
+void expect_refused(const std::string& name, const std::string& scenario, const std::vector<std::string>& fragments,
+                    const std::string& extra = "") {
+    TempDir dir(name);
+    const auto file = dir.path / "scenario.toml";
+    const auto out = dir.path / "out.h5";
+    write(file, scenario);
+    const auto r = run_artel("run " + file.string() + " -o " + out.string() + " " + kSmall + " " + extra);
+    INFO(r.output);
+    CHECK(r.code == 2);
+    for (const auto& f : fragments) CHECK(r.output.find(f) != std::string::npos);
+    CHECK_FALSE(fs::exists(out));
+    CHECK_FALSE(fs::exists(dir.path / "out.h5.partial"));
+}
+
+}  // namespace
+
+TEST_CASE("bad scenarios are refused with key, value, range and position", "[cli][bad-input]") {
+    const auto base = default_scenario();
+    SECTION("unknown key") {
+        expect_refused("unknown", replace(base, "size_mean = 5.3", "size_meen = 5.3"),
+                       {"size_meen", "size_mean", "scenario.toml:"});
+    }
+    SECTION("wrong type") {
+        expect_refused("type", replace(base, "households = 100", "households = \"many\""),
+                       {"population.households", "\"many\"", "integer", "[1, 1048576]"});
+    }
+    SECTION("out of range") {
+        expect_refused("range", replace(base, "rate_private = 0.40", "rate_private = -0.4"),
+                       {"economy.rate_private", "-0.4", "[0, inf)", "scenario.toml:"});
+    }
+    SECTION("probability above 1") {
+        expect_refused("prob", replace(base, "failure_prob = 0.15", "failure_prob = 1.5"),
+                       {"weather.failure_prob", "1.5", "[0, 1]"});
+    }
+    SECTION("not a number") {
+        expect_refused("nan", replace(base, "sigma_H = 0.15", "sigma_H = nan"), {"weather.sigma_H", "finite"});
+    }
+    SECTION("malformed TOML") {
+        expect_refused("malformed", replace(base, "[demography]", "[demography"), {"malformed TOML", "scenario.toml:"});
+    }
+    SECTION("no arms") {
+        auto text = base.substr(0, base.find("[[arm]]"));
+        expect_refused("noarms", text, {"no [[arm]]"});
+    }
+    SECTION("duplicate arm names") {
+        expect_refused("dup", replace(base, "name = \"free-market\"", "name = \"nep-1923\""),
+                       {"duplicate arm name 'nep-1923'"});
+    }
+    SECTION("an arm overriding a non-policy key") {
+        expect_refused("nonpolicy", replace(base, "name = \"bonus-verified\"", "name = \"bonus-verified\"\nvillages = 3"),
+                       {"bonus-verified", "population.villages", "not a policy key"});
+    }
+    SECTION("villages x households overflow") {
+        expect_refused("overflow", base, {"villages", "households"},
+                       "--set population.villages=1073741824 --set population.households=1048576");
+    }
+    SECTION("a bad --set") {
+        expect_refused("set", base, {"--set", "weather.failure_correlation", "[0, 1)"},
+                       "--set weather.failure_correlation=1.0");
+    }
+}
+
+TEST_CASE("missing files and bad output paths are refused before any work", "[cli][bad-input]") {
+    TempDir dir("paths");
+    SECTION("missing scenario file") {
+        const auto r = run_artel("run " + (dir.path / "nope.toml").string() + " -o " + (dir.path / "o.h5").string());
+        INFO(r.output);
+        CHECK(r.code == 2);
+        CHECK(r.output.find("cannot read scenario") != std::string::npos);
+        CHECK(r.output.find("nope.toml") != std::string::npos);
+        CHECK_FALSE(fs::exists(dir.path / "o.h5"));
+    }
+    SECTION("output directory does not exist") {
+        const auto out = dir.path / "missing-dir" / "o.h5";
+        const auto r = run_artel("run " + std::string(ARTEL_SOURCE_DIR) + "/configs/nep-1923.toml -o " +
+                                 out.string() + " " + kSmall);
+        INFO(r.output);
+        CHECK(r.code == 2);
+        CHECK(r.output.find("does not exist") != std::string::npos);
+        CHECK_FALSE(fs::exists(out));
+    }
+    SECTION("output path through a file") {
+        write(dir.path / "file", "x");
+        const auto out = dir.path / "file" / "o.h5";
+        const auto r = run_artel("run " + std::string(ARTEL_SOURCE_DIR) + "/configs/nep-1923.toml -o " +
+                                 out.string() + " " + kSmall);
+        INFO(r.output);
+        CHECK(r.code == 2);
+        CHECK(r.output.find("cannot write output") != std::string::npos);
+    }
+    SECTION("existing output without --force is kept as it was") {
+        const auto out = dir.path / "o.h5";
+        write(out, "precious results");
+        const auto r = run_artel("run " + std::string(ARTEL_SOURCE_DIR) + "/configs/nep-1923.toml -o " +
+                                 out.string() + " " + kSmall);
+        INFO(r.output);
+        CHECK(r.code == 2);
+        CHECK(r.output.find("exists") != std::string::npos);
+        CHECK(r.output.find("--force") != std::string::npos);
+        CHECK(read_file(out) == "precious results");
+        CHECK_FALSE(fs::exists(dir.path / "o.h5.partial"));
+    }
+    SECTION("unknown command-line option") {
+        const auto r = run_artel("run " + std::string(ARTEL_SOURCE_DIR) + "/configs/nep-1923.toml -o " +
+                                 (dir.path / "o.h5").string() + " --thread 2");
+        CHECK(r.code == 2);
+        CHECK_FALSE(fs::exists(dir.path / "o.h5"));
+    }
+}
+
+TEST_CASE("a run writes a complete file, info reads it, --force replaces it", "[cli]") {
+    TempDir dir("run");
+    const auto out = dir.path / "o.h5";
+    const std::string scenario = std::string(ARTEL_SOURCE_DIR) + "/configs/nep-1923.toml";
+    auto r = run_artel("run " + scenario + " -o " + out.string() + " " + kSmall);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    REQUIRE(fs::exists(out));
+    CHECK_FALSE(fs::exists(dir.path / "o.h5.partial"));
+
+    r = run_artel("info " + out.string());
+    INFO(r.output);
+    CHECK(r.code == 0);
+    for (const char* s : {"nep-1923", "free-market", "bonus-verified", "cultural-revolution", "sufficiency",
+                          "replications:  2", "active share", "format:        artel-results 1.0"})
+        CHECK(r.output.find(s) != std::string::npos);
+
+    const auto before = fs::last_write_time(out);
+    r = run_artel("run " + scenario + " -o " + out.string() + " " + kSmall + " --force --seed 7");
+    CHECK(r.code == 0);
+    CHECK(fs::last_write_time(out) >= before);
+
+    r = run_artel("validate " + scenario);
+    CHECK(r.code == 0);
+    CHECK(r.output.find("[[arm]]") != std::string::npos);
+    r = run_artel("info " + (dir.path / "none.h5").string());
+    CHECK(r.code == 2);
+    write(dir.path / "junk.h5", "not hdf5");
+    r = run_artel("info " + (dir.path / "junk.h5").string());
+    CHECK(r.code != 0);
+    CHECK(r.output.find("junk.h5") != std::string::npos);
+}
