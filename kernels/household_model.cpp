@@ -215,8 +215,9 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
             if (hh.size[i] == 0) continue;
             double E = 1.0;
             if (mech.weather) {
-                const auto hw = st.household(s.household_id(i), Purpose::WeatherHousehold).block(0);
-                E = dmath::exp(p.sigma_H * rng::normal_pair(hw[0], hw[1]).z0 - 0.5 * p.sigma_H * p.sigma_H);
+                const auto hw = st.household(s.household_id(i), Purpose::HouseholdYear).block(0);
+                E = dmath::exp(p.sigma_H * rng::normal_pair(hw[kWeatherZ0], hw[kWeatherZ1]).z0 -
+                               0.5 * p.sigma_H * p.sigma_H);
             }
             const double pi = 1.0 + p.beta_lit * literate_share(hh.literate[i], hh.adults[i]) +
                               p.beta_coop * (hh.coop[i] == 2 ? 1.0 : 0.0);
@@ -319,11 +320,12 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
             if (f_unc > 0.0) {
                 hh.hunger[i] += 1;
                 if (mech.famine) {
-                    const auto fw = st.household(s.household_id(i), Purpose::Famine).block(0);
-                    if (draw(fw[0], p.famine_mortality * f_unc)) {
-                        const bool adult = draw(fw[1], static_cast<double>(hh.adults[i]) / hh.size[i]);
+                    const auto fs = st.household(s.household_id(i), Purpose::HouseholdYear);
+                    rng::WordReader fw(fs);
+                    if (draw(fw[kFamineDeath], p.famine_mortality * f_unc)) {
+                        const bool adult = draw(fw[kFamineAdult], static_cast<double>(hh.adults[i]) / hh.size[i]);
                         if (adult) {
-                            const bool lit = draw(fw[2], literate_share(hh.literate[i], hh.adults[i]));
+                            const bool lit = draw(fw[kFamineLiterate], literate_share(hh.literate[i], hh.adults[i]));
                             if (lit) {
                                 hh.literate[i] -= 1;
                                 if (auto* f = flows(i)) f->literate_died += 1;
@@ -353,18 +355,19 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
                 auto* f = flows(i);
                 const int children0 = hh.size[i] - hh.adults[i];
                 if (hh.adults[i] >= 2 && hh.size[i] < p.birth_cap &&
-                    draw(st.household(id, Purpose::Birth).word(0), p.birth_rate)) {
+                    draw(st.household(id, Purpose::HouseholdYear).word(kBirth), p.birth_rate)) {
                     hh.size[i] += 1;
                     tally.add(Count::births, 1);
                     if (f) f->births += 1;
                 }
                 if (children0 > 0) {
-                    const auto age = st.household(id, Purpose::ComingOfAge);
+                    const auto age_stream = st.household(id, Purpose::ComingOfAge);
+                    rng::WordReader age(age_stream);
                     for (int k = 0; k < children0; ++k) {
                         const auto kk = static_cast<std::uint32_t>(k);
-                        if (draw(age.word(2 * kk), p.age_rate)) {
+                        if (draw(age[2 * kk], p.age_rate)) {
                             hh.adults[i] += 1;
-                            if (draw(age.word(2 * kk + 1), p.school_rate)) {
+                            if (draw(age[2 * kk + 1], p.school_rate)) {
                                 hh.literate[i] += 1;
                                 if (f) f->literate_gained += 1;
                             }
@@ -372,12 +375,13 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
                     }
                 }
                 // Deaths by person slot: literate adults, illiterate adults, children.
-                const auto death = st.household(id, Purpose::Death);
+                const auto death_stream = st.household(id, Purpose::Death);
+                rng::WordReader death(death_stream);
                 int dead_lit = 0, dead_ill = 0, dead_child = 0;
                 const int lit = hh.literate[i], ad = hh.adults[i], sz = hh.size[i];
                 for (int j = 0; j < sz; ++j) {
                     const double q = j < ad ? p.adult_death : p.child_death;
-                    if (draw(death.word(static_cast<std::uint32_t>(j)), q)) {
+                    if (draw(death[static_cast<std::uint32_t>(j)], q)) {
                         if (j < lit) ++dead_lit;
                         else if (j < ad) ++dead_ill;
                         else ++dead_child;
@@ -391,7 +395,7 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
                 if (f) f->deaths += dead, f->literate_died += dead_lit;
                 if (hh.adults[i] == 0 && hh.size[i] > 0) {
                     hh.adults[i] = 1;
-                    if (draw(st.household(id, Purpose::EldestComesOfAge).word(0), p.school_rate)) {
+                    if (draw(st.household(id, Purpose::HouseholdYear).word(kEldestLiterate), p.school_rate)) {
                         hh.literate[i] += 1;
                         if (f) f->literate_gained += 1;
                     }
@@ -433,11 +437,11 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
         if (mech.bonus && p.bonus > 0.0) {
             for (std::size_t i = b; i < e; ++i) {
                 if (hh.size[i] == 0 || hh.coop[i] == 0) continue;
-                const auto cw = st.household(s.household_id(i), Purpose::Claim).block(0);
+                const auto cw = st.household(s.household_id(i), Purpose::HouseholdYear).block(kFalseClaim / 4);
                 const bool genuine = hh.coop[i] == 2;
-                if (!genuine && !draw(cw[0], p.false_claim_prob)) continue;
+                if (!genuine && !draw(cw[kFalseClaim % 4], p.false_claim_prob)) continue;
                 tally.add(Count::claims, 1);
-                const bool audited = draw(cw[1], p.audit_prob);
+                const bool audited = draw(cw[kAudit % 4], p.audit_prob);
                 if (audited) {
                     tally.add(Count::audits, 1);
                     tally.add(Real::cost_audit, p.audit_cost);
@@ -492,9 +496,10 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
                 const int illiterate = hh.adults[i] - hh.literate[i];
                 if (illiterate > 0) {
                     const double q = hh.coop[i] == 2 ? learn_active : learn_other;
-                    const auto ls = st.household(s.household_id(i), Purpose::Literacy);
+                    const auto literacy_stream = st.household(s.household_id(i), Purpose::Literacy);
+                    rng::WordReader words(literacy_stream);
                     int learned = 0;
-                    for (int k = 0; k < illiterate; ++k) learned += draw(ls.word(static_cast<std::uint32_t>(k)), q);
+                    for (int k = 0; k < illiterate; ++k) learned += draw(words[static_cast<std::uint32_t>(k)], q);
                     hh.literate[i] += learned;
                     if (auto* f = flows(i)) f->literate_gained += learned;
                 }
@@ -514,28 +519,29 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
             const double act_bonus = mech.bonus ? p.a_bonus * p.bonus : 0.0;
             for (std::size_t i = b; i < e; ++i) {
                 if (hh.size[i] == 0) continue;
-                const auto id = s.household_id(i);
+                const auto year_stream = st.household(s.household_id(i), Purpose::HouseholdYear);
+                const auto words = year_stream.block(kJoin / 4);  // join, activate, lapse
                 const int start = scratch.coop_start[i];
                 auto activate = [&] {
                     const double a = p.a0 + p.a_lit * literate_share(hh.literate[i], hh.adults[i]) +
                                      p.a_skill * hh.skill[i] + act_bonus;
-                    if (draw(st.household(id, Purpose::Activate).word(0), hazard(a))) {
+                    if (draw(words[kActivate % 4], hazard(a))) {
                         hh.coop[i] = 2;
                         return true;
                     }
                     return false;
                 };
                 if (hh.coop[i] == 0) {
-                    if (!scratch.expelled[i] && draw(st.household(id, Purpose::Join).word(0), join)) {
+                    if (!scratch.expelled[i] && draw(words[kJoin % 4], join)) {
                         hh.coop[i] = 1;
                         if (vil.store[vi]) activate();
                     }
                 } else if (hh.coop[i] == 2 && start == 2) {
                     const double q = p.lapse_active * (hh.hunger[i] > 0 ? 1.0 + p.lapse_hunger : 1.0);
-                    if (draw(st.household(id, Purpose::Lapse).word(0), q)) hh.coop[i] = 1;
+                    if (draw(words[kLapse % 4], q)) hh.coop[i] = 1;
                 } else if (hh.coop[i] == 1 && start == 1) {
                     if (vil.store[vi] && activate()) continue;
-                    if (draw(st.household(id, Purpose::Lapse).word(0), p.leave_passive)) hh.coop[i] = 0;
+                    if (draw(words[kLapse % 4], p.leave_passive)) hh.coop[i] = 0;
                 }
             }
         }

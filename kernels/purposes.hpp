@@ -18,21 +18,39 @@ enum class Purpose : std::uint32_t {
     InitSkill = 6,       // household: Beta by Marsaglia–Tsang (own stream, variable length)
     InitStore = 7,       // village: word 0
     // yearly (year slot t + 1)
-    Organiser = 20,      // village: word 0 (opening or closing)
-    WeatherNational = 21,// national: words 0,1
-    WeatherRegion = 22,  // region: words 0..3 (failure normal, multiplier normal)
-    WeatherVillage = 23, // village: words 0,1
-    WeatherHousehold = 24,// household: words 0,1
-    Famine = 25,         // household: word 0 death, 1 adult?, 2 literate?
-    Birth = 26,          // household: word 0
-    ComingOfAge = 27,    // household: word 2k comes of age, 2k+1 literate (child k)
-    Death = 28,          // household: word j for person slot j
-    EldestComesOfAge = 29,// household: word 0 literate?
-    Claim = 30,          // household: word 0 false claim, word 1 audit
-    Literacy = 31,       // household: word k for illiterate adult k
-    Join = 32,           // household: word 0
-    Activate = 33,       // household: word 0
-    Lapse = 34,          // household: word 0 (lapse of an active or leave of a passive member)
+    Organiser = 20,       // village: word 0 (opening or closing)
+    WeatherNational = 21, // national: words 0,1
+    WeatherRegion = 22,   // region: words 0..3 (failure normal, multiplier normal)
+    WeatherVillage = 23,  // village: words 0,1
+    HouseholdYear = 24,   // household: the fixed single draws of a year, see HouseholdWord
+    ComingOfAge = 27,     // household: word 2k comes of age, 2k+1 literate (child k)
+    Death = 28,           // household: word j for person slot j
+    Literacy = 31,        // household: word k for illiterate adult k
 };
 
+// The words of a household's HouseholdYear stream: one draw each, at fixed
+// places, so every household-year needs at most three Philox blocks for them
+// and a mechanism that is off simply leaves its words unread.
+enum HouseholdWord : std::uint32_t {
+    kWeatherZ0 = 0,      // household weather E (Box–Muller pair, words 0 and 1)
+    kWeatherZ1 = 1,
+    kBirth = 2,
+    kEldestLiterate = 3, // the eldest child who comes of age at once is literate
+    kJoin = 4,
+    kActivate = 5,
+    kLapse = 6,          // an active member lapses, or a passive member leaves
+    kFamineDeath = 7,
+    kFamineAdult = 8,
+    kFamineLiterate = 9,
+    kFalseClaim = 10,
+    kAudit = 11,
+};
+
+}  // namespace artel::model
+
+namespace artel::model {
+// Words read together come from one Philox block.
+static_assert(kJoin / 4 == kActivate / 4 && kJoin / 4 == kLapse / 4);
+static_assert(kFalseClaim / 4 == kAudit / 4);
+static_assert(kWeatherZ0 / 4 == kWeatherZ1 / 4);
 }  // namespace artel::model

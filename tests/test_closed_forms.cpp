@@ -170,7 +170,9 @@ TEST_CASE("§8.4 books balance for every household and year", "[closed-form][boo
     model::Params p;  // every mechanism on, defaults
     p.bonus = 5.0;    // exercise claims and audits
     p.reserve_levy = 0.05;
-    p.failure_prob = 0.3;  // more shortfalls: cash, reserve, aid, credit, famine
+    p.failure_prob = 0.4;  // more shortfalls: cash, reserve, aid, credit, famine
+    p.failure_factor = 0.3;
+    p.famine_mortality = 1.0;
     p.years = 20;
     p.seed = 4;
     model::BlockState s;

@@ -4,6 +4,7 @@
 // file that tests/python/test_h5_layer.py opens with xarray + h5netcdf.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -11,7 +12,6 @@
 #include <filesystem>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include "engine/h5/h5.hpp"
@@ -57,7 +57,8 @@ void write_series(h5::Group series) {
     year.make_dimension_scale();
     year.set_attr("units", "year");
 
-    auto persons = series.create_dataset<double>("persons", {R, T}, {.chunk = {3, T}, .deflate = 4, .shuffle = true});
+    auto persons =
+        series.create_dataset<double>("persons", {R, T}, {.chunk = {3, T}, .deflate = 4, .shuffle = true});
     persons.attach_scale(replication, 0);
     persons.attach_scale(year, 1);
     persons.set_attr("units", "persons");
@@ -134,7 +135,8 @@ TEST_CASE("h5: values, shapes and attributes round-trip", "[h5]") {
     CHECK(root.attr_uint("seed") == big_seed);
     CHECK(root.attr_double("discount") == 0.97);
     CHECK(root.attr_string("comment") == "UTF-8: Zürich, ŋ");
-    CHECK(root.attr_names() == std::vector<std::string>{"format", "format_version", "seed", "discount", "comment"});
+    CHECK(root.attr_names() ==
+          std::vector<std::string>{"format", "format_version", "seed", "discount", "comment"});
     CHECK(root.has_attr("seed"));
     CHECK_FALSE(root.has_attr("nope"));
 
@@ -197,7 +199,8 @@ TEST_CASE("h5: element types, scalars, fill and attribute replacement", "[h5]") 
         // Only some rows written: the rest read back as NaN, never 0.
         partial.write_rows<double>(1, 1, std::vector<double>{4.0, 5.0});
         // Chunk larger than the dataset is clamped.
-        g.create_dataset<std::int64_t>("clamped", {2, 2}, {.chunk = {1000, 1000}, .deflate = 9, .shuffle = true})
+        g.create_dataset<std::int64_t>("clamped", {2, 2},
+                                       {.chunk = {1000, 1000}, .deflate = 9, .shuffle = true})
             .write<std::int64_t>(std::vector<std::int64_t>{1, 2, 3, 4});
         g.set_attr("n", 3);  // int → int64
         g.set_attr("n", 4);  // replaced
@@ -207,7 +210,8 @@ TEST_CASE("h5: element types, scalars, fill and attribute replacement", "[h5]") 
         g.set_attr("text", std::string("second"));
         // Groups and datasets still alive: close() refuses rather than
         // returning before the file is complete.
-        CHECK_THAT(message_of([&] { f.close(); }), Catch::Contains("2 group(s) or dataset(s) of it are still open"));
+        CHECK_THAT(message_of([&] { f.close(); }),
+                   Catch::Contains("2 group(s) or dataset(s) of it are still open"));
     }
     auto f = h5::File::open_read(file);
     auto g = f.root().open_group("g");
@@ -268,7 +272,11 @@ TEST_CASE("h5: errors name the file, the object and what was being done", "[h5]"
     }
     SECTION("a file that is not HDF5") {
         const fs::path text = dir.path / "text.h5";
-        { std::FILE* out = std::fopen(text.c_str(), "w"); std::fputs("hello\n", out); std::fclose(out); }
+        {
+            std::FILE* out = std::fopen(text.c_str(), "w");
+            std::fputs("hello\n", out);
+            std::fclose(out);
+        }
         const auto msg = message_of([&] { h5::File::open_read(text); });
         CHECK_THAT(msg, Catch::Contains(text.string()));
         CHECK_THAT(msg, Catch::Contains("signature"));
@@ -286,13 +294,15 @@ TEST_CASE("h5: errors name the file, the object and what was being done", "[h5]"
             const auto msg = message_of([&] { persons.write_rows<double>(10, 10, ten_rows); });
             CHECK(msg == "HDF5: cannot write dataset '/arms/nep-1923/series/persons' rows 10..19" + in_file +
                              ": rows past the end (dataset has 12 rows)");
-            CHECK_THAT(message_of([&] { (void)persons.read_rows<double>(13, 0); }), Catch::Contains("past the end"));
+            CHECK_THAT(message_of([&] { (void)persons.read_rows<double>(13, 0); }),
+                       Catch::Contains("past the end"));
         }
         SECTION("wrong number of values") {
             const auto msg = message_of([&] { persons.write_rows<double>(0, 2, ten_rows); });
             CHECK_THAT(msg, Catch::Contains("rows 0..1"));
             CHECK_THAT(msg, Catch::Contains("got 30 values for shape (2, 3) (6 values)"));
-            CHECK_THAT(message_of([&] { persons.write<double>(ten_rows); }), Catch::Contains("shape (12, 3)"));
+            CHECK_THAT(message_of([&] { persons.write<double>(ten_rows); }),
+                       Catch::Contains("shape (12, 3)"));
         }
         SECTION("wrong element type") {
             const auto msg = message_of([&] { (void)persons.read<std::int64_t>(); });
@@ -304,7 +314,8 @@ TEST_CASE("h5: errors name the file, the object and what was being done", "[h5]"
         }
         SECTION("missing and misnamed objects") {
             CHECK(message_of([&] { (void)series.open_dataset("harvest"); }) ==
-                  "HDF5: cannot open dataset '/arms/nep-1923/series/harvest'" + in_file + ": no such dataset");
+                  "HDF5: cannot open dataset '/arms/nep-1923/series/harvest'" + in_file +
+                      ": no such dataset");
             CHECK_THAT(message_of([&] { (void)f.root().open_group("arms/nep-1923/series/persons"); }),
                        Catch::Contains("it is not a group"));
             CHECK_THAT(message_of([&] { (void)series.create_group("persons"); }),
@@ -316,19 +327,26 @@ TEST_CASE("h5: errors name the file, the object and what was being done", "[h5]"
         SECTION("attribute type and range") {
             persons.set_attr("seed", big_seed);
             persons.set_attr("label", "x");
-            CHECK_THAT(message_of([&] { (void)persons.attr_int("seed"); }), Catch::Contains("does not fit in int64"));
-            CHECK_THAT(message_of([&] { (void)persons.attr_double("label"); }), Catch::Contains("not numbers"));
+            CHECK_THAT(message_of([&] { (void)persons.attr_int("seed"); }),
+                       Catch::Contains("does not fit in int64"));
+            CHECK_THAT(message_of([&] { (void)persons.attr_double("label"); }),
+                       Catch::Contains("not numbers"));
             persons.set_attr("minus", -1);
             CHECK_THAT(message_of([&] { (void)persons.attr_uint("minus"); }), Catch::Contains("negative"));
             persons.set_attr("pair", std::vector<double>{1, 2});
-            CHECK_THAT(message_of([&] { (void)persons.attr_double("pair"); }), Catch::Contains("2 elements, not 1"));
+            CHECK_THAT(message_of([&] { (void)persons.attr_double("pair"); }),
+                       Catch::Contains("2 elements, not 1"));
         }
         SECTION("dataset options") {
             CHECK_THAT(message_of([&] { (void)series.create_dataset<double>("a", {4}, {.deflate = 4}); }),
                        Catch::Contains("need a chunked layout"));
-            CHECK_THAT(message_of([&] { (void)series.create_dataset<double>("b", {4, 4}, {.chunk = {2}}); }),
+            CHECK_THAT(message_of([&] {
+                           (void)series.create_dataset<double>("b", {4, 4}, {.chunk = {2}});
+                       }),
                        Catch::Contains("has 1 extents for a rank-2 dataset"));
-            CHECK_THAT(message_of([&] { (void)series.create_dataset<double>("c", {4}, {.chunk = {2}, .deflate = 12}); }),
+            CHECK_THAT(message_of([&] {
+                           (void)series.create_dataset<double>("c", {4}, {.chunk = {2}, .deflate = 12});
+                       }),
                        Catch::Contains("outside 0..9"));
         }
         SECTION("dimension scales that xarray could not read") {
@@ -388,7 +406,8 @@ TEST_CASE("h5: workers write their own rows from several threads", "[h5]") {
                 std::vector<double> block(rows_each * cols);
                 for (std::size_t i = 0; i < block.size(); ++i) block[i] = double(w * rows_each * cols + i);
                 for (std::size_t r = 0; r < rows_each; r += 5)
-                    ds.write_rows<double>(w * rows_each + r, 5, std::span<const double>(block).subspan(r * cols, 5 * cols));
+                    ds.write_rows<double>(w * rows_each + r, 5,
+                                          std::span<const double>(block).subspan(r * cols, 5 * cols));
                 try {
                     ds.write_rows<double>(workers * rows_each, 1, std::span<const double>(block).first(cols));
                 } catch (const h5::Error& e) {

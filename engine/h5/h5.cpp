@@ -167,13 +167,18 @@ std::string describe(hid_t type) {
     const H5T_class_t cls = H5Tget_class(type);
     const std::string bits = std::to_string(8 * H5Tget_size(type));
     switch (cls) {
-        case H5T_FLOAT: return "float" + bits;
-        case H5T_INTEGER: return (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + bits;
+        case H5T_FLOAT:
+            return "float" + bits;
+        case H5T_INTEGER:
+            return (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + bits;
         case H5T_STRING:
             return H5Tis_variable_str(type) > 0 ? "variable-length strings" : "fixed-length strings";
-        case H5T_COMPOUND: return "a compound type";
-        case H5T_REFERENCE: return "references";
-        default: return "HDF5 type class " + std::to_string(static_cast<int>(cls));
+        case H5T_COMPOUND:
+            return "a compound type";
+        case H5T_REFERENCE:
+            return "references";
+        default:
+            return "HDF5 type class " + std::to_string(static_cast<int>(cls));
     }
 }
 
@@ -206,14 +211,30 @@ std::string from_fixed(const char* p, std::size_t size, H5T_str_t pad) {
 
 void close_id(hid_t id) {
     switch (H5Iget_type(id)) {
-        case H5I_FILE: H5Fclose(id); break;
-        case H5I_GROUP: H5Gclose(id); break;
-        case H5I_DATASET: H5Dclose(id); break;
-        case H5I_DATASPACE: H5Sclose(id); break;
-        case H5I_DATATYPE: H5Tclose(id); break;
-        case H5I_ATTR: H5Aclose(id); break;
-        case H5I_GENPROP_LST: H5Pclose(id); break;
-        default: H5Idec_ref(id); break;
+        case H5I_FILE:
+            H5Fclose(id);
+            break;
+        case H5I_GROUP:
+            H5Gclose(id);
+            break;
+        case H5I_DATASET:
+            H5Dclose(id);
+            break;
+        case H5I_DATASPACE:
+            H5Sclose(id);
+            break;
+        case H5I_DATATYPE:
+            H5Tclose(id);
+            break;
+        case H5I_ATTR:
+            H5Aclose(id);
+            break;
+        case H5I_GENPROP_LST:
+            H5Pclose(id);
+            break;
+        default:
+            H5Idec_ref(id);
+            break;
     }
 }
 
@@ -228,9 +249,14 @@ void set_creation_order(hid_t plist, bool links, const std::string& doing) {
 H5_index_t attr_index(hid_t obj) {
     detail::Handle plist;
     switch (H5Iget_type(obj)) {
-        case H5I_GROUP: plist = detail::Handle(H5Gget_create_plist(obj)); break;
-        case H5I_DATASET: plist = detail::Handle(H5Dget_create_plist(obj)); break;
-        default: return H5_INDEX_NAME;
+        case H5I_GROUP:
+            plist = detail::Handle(H5Gget_create_plist(obj));
+            break;
+        case H5I_DATASET:
+            plist = detail::Handle(H5Dget_create_plist(obj));
+            break;
+        default:
+            return H5_INDEX_NAME;
     }
     unsigned flags = 0;
     if (!plist.valid() || H5Pget_attr_creation_order(plist.get(), &flags) < 0) {
@@ -301,7 +327,8 @@ struct AttrWrite {
 void replace_attr(hid_t obj, const std::string& name, const AttrWrite& w, const std::string& doing) {
     auto what = [&] { return doing; };
     if (check_tri(H5Aexists(obj, name.c_str()), what)) check(H5Adelete(obj, name.c_str()), what);
-    detail::Handle attr(check_id(H5Acreate2(obj, name.c_str(), w.file_type, w.space, H5P_DEFAULT, H5P_DEFAULT), what));
+    detail::Handle attr(
+        check_id(H5Acreate2(obj, name.c_str(), w.file_type, w.space, H5P_DEFAULT, H5P_DEFAULT), what));
     static const std::uint64_t nothing = 0;  // HDF5 wants a buffer even for no elements
     check(H5Awrite(attr.get(), w.mem_type, w.data ? w.data : &nothing), what);
 }
@@ -369,8 +396,7 @@ std::vector<double> read_doubles(const AttrRead& a, const std::string& doing) {
     if (!is_number(a.type.get()))
         fail(doing, "the attribute holds " + describe(a.type.get()) + ", not numbers");
     std::vector<double> out(a.count);
-    if (a.count > 0)
-        check(H5Aread(a.attr.get(), H5T_NATIVE_DOUBLE, out.data()), [&] { return doing; });
+    if (a.count > 0) check(H5Aread(a.attr.get(), H5T_NATIVE_DOUBLE, out.data()), [&] { return doing; });
     return out;
 }
 
@@ -419,16 +445,14 @@ void Object::set_attr(std::string_view name, std::uint64_t value) {
 void Object::set_attr(std::string_view name, const std::vector<double>& values) {
     const hid_t obj = id();
     detail::Handle space = vector_space(values.size());
-    replace_attr(obj, std::string(name),
-                 {H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space.get(), values.data()},
+    replace_attr(obj, std::string(name), {H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space.get(), values.data()},
                  attr_doing("write", name));
 }
 
 void Object::set_attr(std::string_view name, const std::vector<std::int64_t>& values) {
     const hid_t obj = id();
     detail::Handle space = vector_space(values.size());
-    replace_attr(obj, std::string(name),
-                 {H5T_STD_I64LE, H5T_NATIVE_INT64, space.get(), values.data()},
+    replace_attr(obj, std::string(name), {H5T_STD_I64LE, H5T_NATIVE_INT64, space.get(), values.data()},
                  attr_doing("write", name));
 }
 
@@ -482,8 +506,7 @@ std::int64_t Object::attr_int(std::string_view name) const {
 
 std::uint64_t Object::attr_uint(std::string_view name) const {
     const std::string doing = attr_doing("read unsigned integer", name);
-    return single(read_integers<std::uint64_t>(open_attr(id(), std::string(name), doing), doing),
-                  doing);
+    return single(read_integers<std::uint64_t>(open_attr(id(), std::string(name), doing), doing), doing);
 }
 
 std::vector<double> Object::attr_doubles(std::string_view name) const {
@@ -543,7 +566,8 @@ Group Group::create_group(std::string_view name) {
     auto what = [&] { return doing; };
     detail::Handle gcpl(check_id(H5Pcreate(H5P_GROUP_CREATE), what));
     set_creation_order(gcpl.get(), true, doing);
-    detail::Handle g(check_id(H5Gcreate2(loc, std::string(name).c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), what));
+    detail::Handle g(
+        check_id(H5Gcreate2(loc, std::string(name).c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), what));
     return Group(std::move(g), file_, path);
 }
 
@@ -551,8 +575,7 @@ namespace {
 detail::Handle open_object(hid_t loc, const std::string& name, H5I_type_t want, const std::string& doing) {
     detail::Handle obj(check_id(H5Oopen(loc, name.c_str(), H5P_DEFAULT), [&] { return doing; }));
     const H5I_type_t got = H5Iget_type(obj.get());
-    if (got != want)
-        fail(doing, want == H5I_GROUP ? "it is not a group" : "it is not a dataset");
+    if (got != want) fail(doing, want == H5I_GROUP ? "it is not a group" : "it is not a dataset");
     return obj;
 }
 }  // namespace
@@ -578,13 +601,14 @@ Dataset Group::create_dataset(std::string_view name, std::vector<hsize_t> dims,
                               const DatasetOptions& options) {
     const hid_t loc = id();
     const std::string path = child_path(name);
-    const std::string doing = "create dataset '" + path + "' " + Traits<T>::name + " " +
-                              shape_text(dims) + in_file(file_);
+    const std::string doing =
+        "create dataset '" + path + "' " + Traits<T>::name + " " + shape_text(dims) + in_file(file_);
     auto what = [&] { return doing; };
     if (has(name)) fail(doing, "the name is already taken");
 
-    detail::Handle space(check_id(dims.empty() ? H5Screate(H5S_SCALAR)
-                                               : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+    detail::Handle space(check_id(dims.empty()
+                                      ? H5Screate(H5S_SCALAR)
+                                      : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                                   what));
     detail::Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), what));
     set_creation_order(dcpl.get(), false, doing);
@@ -632,9 +656,9 @@ Dataset Group::write_strings(std::string_view name, const std::vector<std::strin
     detail::Handle space(check_id(vector_space(values.size()).release(), what));
     detail::Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), what));
     set_creation_order(dcpl.get(), false, doing);
-    detail::Handle ds(check_id(
-        H5Dcreate2(loc, std::string(name).c_str(), type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
-        what));
+    detail::Handle ds(check_id(H5Dcreate2(loc, std::string(name).c_str(), type.get(), space.get(),
+                                          H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                               what));
     if (!values.empty()) {
         std::vector<const char*> ptrs(values.size());
         for (std::size_t i = 0; i < values.size(); ++i) ptrs[i] = values[i].c_str();
@@ -684,9 +708,11 @@ Rows select_rows(hid_t ds, const std::vector<hsize_t>& dims, hsize_t first, hsiz
     count[0] = n;
     r.values = product(count);
     r.file_space = detail::Handle(check_id(H5Dget_space(ds), what));
-    check(H5Sselect_hyperslab(r.file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
-          what);
-    r.mem_space = detail::Handle(check_id(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), what));
+    check(
+        H5Sselect_hyperslab(r.file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
+        what);
+    r.mem_space = detail::Handle(
+        check_id(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), what));
     return r;
 }
 
@@ -705,8 +731,7 @@ void Dataset::write(std::span<const T> data) {
     const hsize_t n = product(d);
     if (data.size() != n) fail(doing, size_mismatch(data.size(), n, shape_text(d)));
     if (n == 0) return;
-    check(H5Dwrite(ds, Traits<T>::mem(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()),
-          [&] { return doing; });
+    check(H5Dwrite(ds, Traits<T>::mem(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), [&] { return doing; });
 }
 
 template <Element T>
@@ -730,7 +755,8 @@ std::vector<T> Dataset::read() const {
     require_type<T>(ds, doing);
     std::vector<T> out(product(dims()));
     if (!out.empty())
-        check(H5Dread(ds, Traits<T>::mem(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), [&] { return doing; });
+        check(H5Dread(ds, Traits<T>::mem(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
+              [&] { return doing; });
     return out;
 }
 
@@ -798,8 +824,8 @@ bool Dataset::is_dimension_scale() const {
 void Dataset::attach_scale(const Dataset& scale, unsigned dim_index) {
     const hid_t ds = id();
     const hid_t sc = scale.id();
-    const std::string doing = "attach dimension scale '" + scale.path_ + "' to axis " + std::to_string(dim_index) +
-                              " of dataset '" + path_ + "'" + in_file(file_);
+    const std::string doing = "attach dimension scale '" + scale.path_ + "' to axis " +
+                              std::to_string(dim_index) + " of dataset '" + path_ + "'" + in_file(file_);
     auto what = [&] { return doing; };
     if (scale.file_ != file_) fail(doing, "the scale is in another file, '" + scale.file_ + "'");
     const auto d = dims();
@@ -813,12 +839,18 @@ void Dataset::attach_scale(const Dataset& scale, unsigned dim_index) {
                         " has length " + std::to_string(d[dim_index]));
     const std::string scale_group = parent_of(scale.path_), own_group = parent_of(path_);
     if (!(scale_group == "/" || own_group == scale_group || own_group.starts_with(scale_group + "/")))
-        fail(doing, "the scale's group '" + scale_group + "' is neither this dataset's group nor an ancestor of it "
-                    "(h5netcdf and xarray look dimensions up only there)");
-    if (check_tri(H5DSis_attached(ds, sc, dim_index), what)) return;
+        fail(doing, "the scale's group '" + scale_group +
+                        "' is neither this dataset's group nor an ancestor of it "
+                        "(h5netcdf and xarray look dimensions up only there)");
+    // H5DSis_attached opens every dataset the scale lists, so attaching n
+    // datasets to one scale would cost O(n^2): ask it only when the axis
+    // already has a scale (the rare case).
     const int already = H5DSget_num_scales(ds, dim_index);
     if (already < 0) fail_hdf5(doing);
-    if (already > 0) fail(doing, "the axis already has a dimension scale");
+    if (already > 0) {
+        if (check_tri(H5DSis_attached(ds, sc, dim_index), what)) return;
+        fail(doing, "the axis already has a dimension scale");
+    }
     check(H5DSattach_scale(ds, sc, dim_index), what);
 }
 
@@ -831,7 +863,8 @@ File File::create(const std::filesystem::path& path) {
     auto what = [&] { return doing; };
     detail::Handle fcpl(check_id(H5Pcreate(H5P_FILE_CREATE), what));
     set_creation_order(fcpl.get(), true, doing);  // for the root group
-    return File(detail::Handle(check_id(H5Fcreate(p.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT), what)), p);
+    return File(detail::Handle(check_id(H5Fcreate(p.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT), what)),
+                p);
 }
 
 File File::open_read(const std::filesystem::path& path) {
@@ -854,8 +887,8 @@ Group File::root() const {
     quiet();
     const std::string doing = "open the root group of '" + path_ + "'";
     if (!handle_.valid()) fail(doing, "the file is closed");
-    return Group(detail::Handle(check_id(H5Gopen2(handle_.get(), "/", H5P_DEFAULT), [&] { return doing; })), path_,
-                 "/");
+    return Group(detail::Handle(check_id(H5Gopen2(handle_.get(), "/", H5P_DEFAULT), [&] { return doing; })),
+                 path_, "/");
 }
 
 void File::flush() {
@@ -869,8 +902,8 @@ void File::close() {
     quiet();
     if (!handle_.valid()) return;
     const std::string doing = "close file '" + path_ + "'";
-    const ssize_t open = H5Fget_obj_count(handle_.get(), H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE |
-                                                             H5F_OBJ_ATTR | H5F_OBJ_LOCAL);
+    const ssize_t open = H5Fget_obj_count(
+        handle_.get(), H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL);
     if (open < 0) fail_hdf5(doing);
     if (open > 0)
         fail(doing, std::to_string(open) +
@@ -882,12 +915,12 @@ void File::close() {
 
 // ---- instantiations ------------------------------------------------------------
 
-#define ARTEL_H5_INSTANTIATE(T)                                                                   \
-    template Dataset Group::create_dataset<T>(std::string_view, std::vector<hsize_t>,            \
-                                              const DatasetOptions&);                            \
-    template void Dataset::write<T>(std::span<const T>);                                          \
-    template void Dataset::write_rows<T>(hsize_t, hsize_t, std::span<const T>);                   \
-    template std::vector<T> Dataset::read<T>() const;                                             \
+#define ARTEL_H5_INSTANTIATE(T)                                                       \
+    template Dataset Group::create_dataset<T>(std::string_view, std::vector<hsize_t>, \
+                                              const DatasetOptions&);                 \
+    template void Dataset::write<T>(std::span<const T>);                              \
+    template void Dataset::write_rows<T>(hsize_t, hsize_t, std::span<const T>);       \
+    template std::vector<T> Dataset::read<T>() const;                                 \
     template std::vector<T> Dataset::read_rows<T>(hsize_t, hsize_t) const;
 
 ARTEL_H5_INSTANTIATE(double)

@@ -102,199 +102,199 @@ namespace artel::h5 {
 using hsize_t = unsigned long long;
 
 class Error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
+  public:
+    using std::runtime_error::runtime_error;
 };
 
 // Element types a dataset may hold. Stored little-endian, IEEE for floats.
 template <class T>
-concept Element = std::same_as<T, double> || std::same_as<T, float> ||
-                  std::same_as<T, std::int32_t> || std::same_as<T, std::int64_t> ||
-                  std::same_as<T, std::uint8_t> || std::same_as<T, std::uint32_t> ||
-                  std::same_as<T, std::uint64_t>;
+concept Element = std::same_as<T, double> || std::same_as<T, float> || std::same_as<T, std::int32_t> ||
+    std::same_as<T, std::int64_t> || std::same_as<T, std::uint8_t> || std::same_as<T, std::uint32_t> ||
+    std::same_as<T, std::uint64_t>;
 
 struct DatasetOptions {
-  std::vector<hsize_t> chunk{};  // empty = contiguous; else one extent per axis
-  int deflate = 0;             // 0 = none, 1..9 = zlib level; needs chunk
-  bool shuffle = false;        // byte shuffle before deflate; needs chunk
+    std::vector<hsize_t> chunk{};  // empty = contiguous; else one extent per axis
+    int deflate = 0;               // 0 = none, 1..9 = zlib level; needs chunk
+    bool shuffle = false;          // byte shuffle before deflate; needs chunk
 };
 
 namespace detail {
 // Owns one HDF5 identifier (file, group, dataset, dataspace, type, property
 // list, attribute) and closes it with the matching H5?close.
 class Handle {
- public:
-  Handle() noexcept = default;
-  explicit Handle(std::int64_t id) noexcept : id_(id) {}
-  Handle(Handle&& other) noexcept : id_(other.id_) { other.id_ = -1; }
-  Handle& operator=(Handle&& other) noexcept;
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  ~Handle();
+  public:
+    Handle() noexcept = default;
+    explicit Handle(std::int64_t id) noexcept : id_(id) {}
+    Handle(Handle&& other) noexcept : id_(other.id_) { other.id_ = -1; }
+    Handle& operator=(Handle&& other) noexcept;
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    ~Handle();
 
-  std::int64_t get() const noexcept { return id_; }
-  bool valid() const noexcept { return id_ >= 0; }
-  std::int64_t release() noexcept {
-    auto id = id_;
-    id_ = -1;
-    return id;
-  }
-  void reset() noexcept;  // close quietly
+    std::int64_t get() const noexcept { return id_; }
+    bool valid() const noexcept { return id_ >= 0; }
+    std::int64_t release() noexcept {
+        auto id = id_;
+        id_ = -1;
+        return id;
+    }
+    void reset() noexcept;  // close quietly
 
- private:
-  std::int64_t id_ = -1;
+  private:
+    std::int64_t id_ = -1;
 };
 }  // namespace detail
 
 // What groups and datasets share: a place in a file, and attributes.
 class Object {
- public:
-  const std::string& path() const noexcept { return path_; }       // e.g. "/arms/a/series"
-  const std::string& file_path() const noexcept { return file_; }  // the file on disk
-  std::string name() const;                                        // last path component
+  public:
+    const std::string& path() const noexcept { return path_; }       // e.g. "/arms/a/series"
+    const std::string& file_path() const noexcept { return file_; }  // the file on disk
+    std::string name() const;                                        // last path component
 
-  // Attributes, scalar or 1-D. Setting an existing name replaces it.
-  void set_attr(std::string_view name, const std::string& value);  // variable-length UTF-8
-  void set_attr(std::string_view name, const char* value) { set_attr(name, std::string(value)); }
-  void set_attr(std::string_view name, double value);
-  void set_attr(std::string_view name, std::int64_t value);
-  void set_attr(std::string_view name, std::uint64_t value);
-  template <std::integral I>
+    // Attributes, scalar or 1-D. Setting an existing name replaces it.
+    void set_attr(std::string_view name, const std::string& value);  // variable-length UTF-8
+    void set_attr(std::string_view name, const char* value) { set_attr(name, std::string(value)); }
+    void set_attr(std::string_view name, double value);
+    void set_attr(std::string_view name, std::int64_t value);
+    void set_attr(std::string_view name, std::uint64_t value);
+    template <std::integral I>
     requires(!std::same_as<I, bool> && !std::same_as<I, std::int64_t> &&
-             !std::same_as<I, std::uint64_t>)
-  void set_attr(std::string_view name, I value) {
-    if constexpr (std::is_signed_v<I>) {
-      set_attr(name, static_cast<std::int64_t>(value));
-    } else {
-      set_attr(name, static_cast<std::uint64_t>(value));
+             !std::same_as<I, std::uint64_t>) void set_attr(std::string_view name, I value) {
+        if constexpr (std::is_signed_v<I>) {
+            set_attr(name, static_cast<std::int64_t>(value));
+        } else {
+            set_attr(name, static_cast<std::uint64_t>(value));
+        }
     }
-  }
-  void set_attr(std::string_view name, const std::vector<double>& values);
-  void set_attr(std::string_view name, const std::vector<std::int64_t>& values);
+    void set_attr(std::string_view name, const std::vector<double>& values);
+    void set_attr(std::string_view name, const std::vector<std::int64_t>& values);
 
-  bool has_attr(std::string_view name) const;
-  std::vector<std::string> attr_names() const;  // creation order where tracked
-  std::string attr_string(std::string_view name) const;   // fixed or variable length
-  double attr_double(std::string_view name) const;        // from any number
-  std::int64_t attr_int(std::string_view name) const;     // integers only, range-checked
-  std::uint64_t attr_uint(std::string_view name) const;   // integers only, range-checked
-  std::vector<double> attr_doubles(std::string_view name) const;
-  std::vector<std::int64_t> attr_ints(std::string_view name) const;
+    bool has_attr(std::string_view name) const;
+    std::vector<std::string> attr_names() const;           // creation order where tracked
+    std::string attr_string(std::string_view name) const;  // fixed or variable length
+    double attr_double(std::string_view name) const;       // from any number
+    std::int64_t attr_int(std::string_view name) const;    // integers only, range-checked
+    std::uint64_t attr_uint(std::string_view name) const;  // integers only, range-checked
+    std::vector<double> attr_doubles(std::string_view name) const;
+    std::vector<std::int64_t> attr_ints(std::string_view name) const;
 
- protected:
-  Object() = default;
-  Object(detail::Handle handle, std::string file, std::string path)
-      : handle_(std::move(handle)), file_(std::move(file)), path_(std::move(path)) {}
+  protected:
+    Object() = default;
+    Object(detail::Handle handle, std::string file, std::string path)
+        : handle_(std::move(handle)), file_(std::move(file)), path_(std::move(path)) {}
 
-  std::int64_t id() const;  // the live identifier; throws on an empty handle
-  std::string attr_doing(std::string_view verb, std::string_view name) const;
+    std::int64_t id() const;  // the live identifier; throws on an empty handle
+    std::string attr_doing(std::string_view verb, std::string_view name) const;
 
-  detail::Handle handle_;
-  std::string file_;
-  std::string path_;
+    detail::Handle handle_;
+    std::string file_;
+    std::string path_;
 };
 
 class Dataset : public Object {
- public:
-  Dataset() = default;  // empty; every operation on it throws
+  public:
+    Dataset() = default;  // empty; every operation on it throws
 
-  std::vector<hsize_t> dims() const;
+    std::vector<hsize_t> dims() const;
 
-  // Whole dataset; data.size() must equal the product of dims().
-  template <Element T>
-  void write(std::span<const T> data);
-  template <Element T>
-  void write(const std::vector<T>& data) { write<T>(std::span<const T>(data)); }
+    // Whole dataset; data.size() must equal the product of dims().
+    template <Element T>
+    void write(std::span<const T> data);
+    template <Element T>
+    void write(const std::vector<T>& data) {
+        write<T>(std::span<const T>(data));
+    }
 
-  // Rows [first_row, first_row + nrows) of axis 0, all other axes whole.
-  // Each worker fills only its own rows.
-  template <Element T>
-  void write_rows(hsize_t first_row, hsize_t nrows, std::span<const T> data);
-  template <Element T>
-  void write_rows(hsize_t first_row, hsize_t nrows, const std::vector<T>& data) {
-    write_rows<T>(first_row, nrows, std::span<const T>(data));
-  }
+    // Rows [first_row, first_row + nrows) of axis 0, all other axes whole.
+    // Each worker fills only its own rows.
+    template <Element T>
+    void write_rows(hsize_t first_row, hsize_t nrows, std::span<const T> data);
+    template <Element T>
+    void write_rows(hsize_t first_row, hsize_t nrows, const std::vector<T>& data) {
+        write_rows<T>(first_row, nrows, std::span<const T>(data));
+    }
 
-  // T must match the stored type exactly (no silent narrowing or widening).
-  template <Element T>
-  std::vector<T> read() const;
-  template <Element T>
-  std::vector<T> read_rows(hsize_t first_row, hsize_t nrows) const;
-  std::vector<std::string> read_strings() const;  // 1-D string dataset
+    // T must match the stored type exactly (no silent narrowing or widening).
+    template <Element T>
+    std::vector<T> read() const;
+    template <Element T>
+    std::vector<T> read_rows(hsize_t first_row, hsize_t nrows) const;
+    std::vector<std::string> read_strings() const;  // 1-D string dataset
 
-  // Dimension scales (netCDF-4 / xarray). dim_name, if given, must equal
-  // this dataset's name: h5netcdf names dimensions by dataset name.
-  void make_dimension_scale(std::string_view dim_name = {});
-  bool is_dimension_scale() const;
-  // Label axis dim_index with `scale`, which must be a dimension scale of the
-  // same length in this dataset's group or an ancestor group.
-  void attach_scale(const Dataset& scale, unsigned dim_index);
+    // Dimension scales (netCDF-4 / xarray). dim_name, if given, must equal
+    // this dataset's name: h5netcdf names dimensions by dataset name.
+    void make_dimension_scale(std::string_view dim_name = {});
+    bool is_dimension_scale() const;
+    // Label axis dim_index with `scale`, which must be a dimension scale of the
+    // same length in this dataset's group or an ancestor group.
+    void attach_scale(const Dataset& scale, unsigned dim_index);
 
- private:
-  friend class Group;
-  Dataset(detail::Handle handle, std::string file, std::string path)
-      : Object(std::move(handle), std::move(file), std::move(path)) {}
+  private:
+    friend class Group;
+    Dataset(detail::Handle handle, std::string file, std::string path)
+        : Object(std::move(handle), std::move(file), std::move(path)) {}
 };
 
 class Group : public Object {
- public:
-  Group() = default;  // empty; every operation on it throws
+  public:
+    Group() = default;  // empty; every operation on it throws
 
-  Group create_group(std::string_view name);
-  Group open_group(std::string_view name) const;
-  bool has(std::string_view name) const;  // a link of that name (or path) exists
-  std::vector<std::string> children() const;  // creation order where tracked
+    Group create_group(std::string_view name);
+    Group open_group(std::string_view name) const;
+    bool has(std::string_view name) const;      // a link of that name (or path) exists
+    std::vector<std::string> children() const;  // creation order where tracked
 
-  template <Element T>
-  Dataset create_dataset(std::string_view name, std::vector<hsize_t> dims,
-                         const DatasetOptions& options = {});
-  template <Element T>
-  Dataset write_dataset(std::string_view name, std::span<const T> data,
-                        std::vector<hsize_t> dims, const DatasetOptions& options = {}) {
-    Dataset ds = create_dataset<T>(name, std::move(dims), options);
-    ds.write<T>(data);
-    return ds;
-  }
-  template <Element T>
-  Dataset write_dataset(std::string_view name, const std::vector<T>& data,
-                        std::vector<hsize_t> dims, const DatasetOptions& options = {}) {
-    return write_dataset<T>(name, std::span<const T>(data), std::move(dims), options);
-  }
-  // 1-D variable-length UTF-8 strings.
-  Dataset write_strings(std::string_view name, const std::vector<std::string>& values);
-  Dataset open_dataset(std::string_view name) const;
+    template <Element T>
+    Dataset create_dataset(std::string_view name, std::vector<hsize_t> dims,
+                           const DatasetOptions& options = {});
+    template <Element T>
+    Dataset write_dataset(std::string_view name, std::span<const T> data, std::vector<hsize_t> dims,
+                          const DatasetOptions& options = {}) {
+        Dataset ds = create_dataset<T>(name, std::move(dims), options);
+        ds.write<T>(data);
+        return ds;
+    }
+    template <Element T>
+    Dataset write_dataset(std::string_view name, const std::vector<T>& data, std::vector<hsize_t> dims,
+                          const DatasetOptions& options = {}) {
+        return write_dataset<T>(name, std::span<const T>(data), std::move(dims), options);
+    }
+    // 1-D variable-length UTF-8 strings.
+    Dataset write_strings(std::string_view name, const std::vector<std::string>& values);
+    Dataset open_dataset(std::string_view name) const;
 
- private:
-  friend class File;
-  Group(detail::Handle handle, std::string file, std::string path)
-      : Object(std::move(handle), std::move(file), std::move(path)) {}
-  std::string child_path(std::string_view name) const;
+  private:
+    friend class File;
+    Group(detail::Handle handle, std::string file, std::string path)
+        : Object(std::move(handle), std::move(file), std::move(path)) {}
+    std::string child_path(std::string_view name) const;
 };
 
 class File {
- public:
-  static File create(const std::filesystem::path& path);  // truncates
-  static File open_read(const std::filesystem::path& path);
-  static File open_rw(const std::filesystem::path& path);
+  public:
+    static File create(const std::filesystem::path& path);  // truncates
+    static File open_read(const std::filesystem::path& path);
+    static File open_rw(const std::filesystem::path& path);
 
-  File(File&&) noexcept = default;
-  File& operator=(File&&) noexcept = default;
-  File(const File&) = delete;
-  File& operator=(const File&) = delete;
-  ~File() = default;  // closes quietly (HDF5 finishes when the last object closes)
+    File(File&&) noexcept = default;
+    File& operator=(File&&) noexcept = default;
+    File(const File&) = delete;
+    File& operator=(const File&) = delete;
+    ~File() = default;  // closes quietly (HDF5 finishes when the last object closes)
 
-  Group root() const;
-  void flush();  // everything written so far reaches the disk
-  const std::string& path() const noexcept { return path_; }
-  bool is_open() const noexcept { return handle_.valid(); }
-  // Throws if the file cannot be closed or if groups/datasets of it are
-  // still alive. Closing a closed file does nothing.
-  void close();
+    Group root() const;
+    void flush();  // everything written so far reaches the disk
+    const std::string& path() const noexcept { return path_; }
+    bool is_open() const noexcept { return handle_.valid(); }
+    // Throws if the file cannot be closed or if groups/datasets of it are
+    // still alive. Closing a closed file does nothing.
+    void close();
 
- private:
-  File(detail::Handle handle, std::string path) : handle_(std::move(handle)), path_(std::move(path)) {}
-  detail::Handle handle_;
-  std::string path_;
+  private:
+    File(detail::Handle handle, std::string path) : handle_(std::move(handle)), path_(std::move(path)) {}
+    detail::Handle handle_;
+    std::string path_;
 };
 
 }  // namespace artel::h5

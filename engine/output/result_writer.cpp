@@ -113,7 +113,7 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
     root.set_attr("baseline", s.arms.front());
     root.set_attr("complete", std::int64_t{0});
     root.set_attr("replications_written", std::int64_t{0});
-    root.write_strings("arm_names", s.arms);
+    root.write_strings("arm_names", s.arms).make_dimension_scale();
 
     const auto year_values = iota64(s.years, s.start_year);
     const auto rep_values = iota64(s.replications);

@@ -59,6 +59,25 @@ private:
     Counter ctr_;
 };
 
+// Reads words of one stream in increasing order, computing each Philox block
+// once (word n needs block n / 4).
+class WordReader {
+public:
+    explicit constexpr WordReader(const Stream& s) : stream_(s) {}
+    constexpr std::uint32_t operator[](std::uint32_t n) {
+        if ((n >> 2) != cached_) {
+            cached_ = n >> 2;
+            block_ = stream_.block(cached_);
+        }
+        return block_[n & 3u];
+    }
+
+private:
+    const Stream& stream_;
+    std::uint32_t cached_ = 0xffffffffu;
+    Block block_{};
+};
+
 // Throws std::invalid_argument when a run would need more counter space than
 // the layout above has.
 inline void check_stream_bounds(std::uint64_t entities_per_kind, std::uint64_t years,
