@@ -48,7 +48,7 @@ const std::array kTable{
     ARTEL_P("weather", sigma_V, Real, 0, 5, false, false, false, "", "log-sd of the village multiplier"),
     ARTEL_P("weather", sigma_H, Real, 0, 5, false, false, false, "", "log-sd of the household multiplier"),
     ARTEL_P("weather", failure_prob, Real, 0, 1, false, false, false, "per region-year", "probability of a regional harvest failure"),
-    ARTEL_P("weather", failure_factor, Real, 0, kInf, false, false, false, "", "harvest multiplier in a failure year"),
+    ARTEL_P("weather", failure_factor, Real, 0, kInf, true, false, false, "", "harvest multiplier in a failure year"),
     ARTEL_P("weather", failure_correlation, Real, 0, 1, false, true, false, "", "correlation rho of failures across regions"),
     ARTEL_P("economy", price0, Real, 0, kInf, true, false, false, "roubles/centner", "grain price in a normal year"),
     ARTEL_P("economy", price_elasticity, Real, 0, 10, false, false, false, "", "price response to the regional harvest"),
