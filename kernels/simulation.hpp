@@ -41,6 +41,7 @@ public:
     void finish_replication(std::uint64_t rep, const run::Accumulator& acc,
                             run::ReplicationRecord& out) const override;
     std::size_t accumulator_bytes() const override;
+    std::size_t worker_bytes() const override;
 
     const std::vector<Arm>& arms() const { return arms_; }
     const SimulationOptions& options() const { return options_; }

@@ -1,10 +1,16 @@
 #include "engine/cli/cli.hpp"
 
+#include <omp.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <atomic>
+#include <csignal>
 #include <cmath>
+#include <fstream>
+#include <optional>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -14,6 +20,7 @@
 #include "artel/version.hpp"
 #include "engine/config/error.hpp"
 #include "engine/h5/h5.hpp"
+#include "engine/output/checkpoint.hpp"
 #include "engine/output/result_writer.hpp"
 #include "engine/run/progress.hpp"
 #include "engine/run/runner.hpp"
@@ -109,49 +116,244 @@ int cmd_validate(const ModelDriver& model, const std::string& file, const std::v
     return kExitOk;
 }
 
+bool is_complete_result(const fs::path& path) {
+    try {
+        auto file = h5::File::open_read(path);
+        auto root = file.root();
+        return root.has_attr("format") && root.attr_string("format") == output::kFormatName &&
+               root.attr_int("complete") == 1;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
 struct RunArgs {
     std::string file, out;
     std::vector<std::string> sets;
     int threads = 0;
     std::int64_t replications = 0;
     std::string seed;
-    bool force = false, quiet = false;
+    bool force = false, quiet = false, resume = false, dry_run = false;
     std::string progress = "auto";
 };
+
+// Signals: the first SIGINT/SIGTERM asks the runner to stop after the work in
+// flight; a second SIGINT leaves at once (the checkpoint is intact up to its
+// last sync, and a torn tail is dropped on resume).
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};
+
+extern "C" void on_signal(int sig) {
+    if (g_signal.load() == SIGINT && sig == SIGINT) _exit(130);
+    g_signal.store(sig);
+    g_stop.store(true);
+    static const char msg[] = "\nartel: stopping after the work in flight (Ctrl-C again to quit at once)\n";
+    const auto ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)ignored;
+}
+
+struct SignalGuard {
+    struct sigaction old_int {}, old_term {};
+    SignalGuard() {
+        g_stop = false;
+        g_signal = 0;
+        struct sigaction sa {};
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+    }
+    ~SignalGuard() {
+        sigaction(SIGINT, &old_int, nullptr);
+        sigaction(SIGTERM, &old_term, nullptr);
+    }
+};
+
+// Journal first, then the HDF5 file: what the journal holds can always
+// rebuild the file.
+class JournaledWriter final : public run::RecordSink {
+public:
+    JournaledWriter(output::CheckpointJournal& j, output::ResultWriter& w) : journal_(j), writer_(w) {}
+    void consume(const run::ReplicationRecord& r) override {
+        journal_.append(r);
+        writer_.consume(r);
+    }
+    void batch_done() override {
+        journal_.sync();
+        writer_.batch_done();
+    }
+
+private:
+    output::CheckpointJournal& journal_;
+    output::ResultWriter& writer_;
+};
+
+std::uint64_t available_memory() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    std::uint64_t kb = 0;
+    std::string unit;
+    while (in >> key >> kb >> unit)
+        if (key == "MemAvailable:") return kb * 1024;
+    return 0;
+}
+
+std::string bytes(double b) {
+    const char* unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int k = 0;
+    while (b >= 1024 && k < 4) b /= 1024, ++k;
+    return fixed(b, k ? 1 : 0) + " " + unit[k];
+}
+
+struct Plan {
+    double memory = 0, output = 0, seconds = 0, work = 0;
+    int threads = 1;
+};
+
+// Estimates before any work: memory from the model's own sizes, output from
+// the schema (uncompressed), time from running one work unit.
+Plan make_plan(const PreparedRun& prepared, int threads_opt) {
+    const auto& sim = *prepared.simulation;
+    const auto& s = sim.schema();
+    Plan p;
+    p.threads = threads_opt > 0 ? threads_opt : omp_get_max_threads();
+    const double R = double(s.replications), A = double(s.n_arms()), T = double(s.years), S = double(s.series.size());
+    const double batch = double(run::auto_batch(sim, p.threads, std::uint64_t(s.replications)));
+    const double record = 8 * (A * S * (T + 1) + A * s.events.size() + A * s.histogram_cells() +
+                               A * s.trajectory_households.size() * s.trajectory_vars.size() * (T + 1));
+    p.memory = 40e6                                        // executable, libraries, HDF5 caches
+               + p.threads * double(sim.worker_bytes()) + batch * double(sim.accumulator_bytes()) +
+               (batch + 1) * record                        // records in flight
+               + 2 * R * T * 8 + 3 * R * 8;                // statistics read back per series
+    p.output = R * record + A * 2 * (S + s.events.size()) * 8 * T * 8;
+    p.work = prepared.work;
+    // One unit of replication 0, timed (first touch included, so a little pessimistic).
+    auto worker = sim.make_worker();
+    auto acc = sim.make_accumulator();
+    const auto t0 = std::chrono::steady_clock::now();
+    worker->run(0, 0, *acc);
+    const double unit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double units = R * double(sim.units_per_replication());
+    p.seconds = unit_seconds * units / p.threads;
+    return p;
+}
+
+std::string resume_command(const std::string& command_line) {
+    std::string c = command_line;
+    for (const std::string flag : {" --force", " --resume"}) {
+        for (auto pos = c.find(flag); pos != std::string::npos; pos = c.find(flag))
+            c.erase(pos, flag.size());
+    }
+    return c + " --resume";
+}
 
 int cmd_run(const ModelDriver& model, RunArgs args, const std::string& command_line) {
     if (args.replications > 0) args.sets.push_back("run.replications=" + std::to_string(args.replications));
     if (!args.seed.empty()) args.sets.push_back("run.seed=" + args.seed);
+    if (args.resume && args.force) throw UsageError("--resume and --force contradict each other: choose one");
     auto prepared = model.prepare(args.file, args.sets);
     const fs::path out = args.out;
-    check_output(out, args.force);
     prepared.metadata.command_line = command_line;
     const auto& sim = *prepared.simulation;
     const auto& schema = sim.schema();
+
+    const auto plan = make_plan(prepared, args.threads);
+    const auto avail = available_memory();
+    if (args.dry_run) {
+        std::cout << "plan for " << args.file << ":\n"
+                  << "  arms x replications x years:  " << schema.n_arms() << " x " << schema.replications << " x "
+                  << schema.years << "\n"
+                  << "  work:                         " << run::si(plan.work) << " " << prepared.work_unit << "\n"
+                  << "  threads:                      " << plan.threads << "\n"
+                  << "  estimated peak memory:        " << bytes(plan.memory) << " (available: " << bytes(double(avail))
+                  << ")\n"
+                  << "  estimated output size:        at most " << bytes(plan.output) << " (before compression)\n"
+                  << "  estimated run time:           " << run::duration(plan.seconds) << "\n";
+        return kExitOk;
+    }
+    if (avail > 0 && plan.memory > double(avail))
+        throw UsageError("the run needs an estimated " + bytes(plan.memory) + " of memory but only " +
+                         bytes(double(avail)) + " is available: use fewer threads or a smaller population " +
+                         "(see artel run --dry-run)");
+
+    const auto partial = output::partial_path(out);
+    const auto journal_file = output::checkpoint_path(out);
+    std::error_code ec;
+    if (args.resume && fs::exists(out, ec) && is_complete_result(out)) {
+        // Killed after the final rename but before the checkpoint was removed.
+        fs::remove(journal_file, ec);
+        fs::remove(partial, ec);
+        if (!args.quiet) std::cerr << "artel: '" << out.string() << "' is already complete: nothing to resume\n";
+        return kExitOk;
+    }
+    check_output(out, args.force);
+    const output::JournalIdentity identity{prepared.metadata.scenario_text, kEngineVersion, kGitRevision};
+
+    std::vector<run::ReplicationRecord> done;
+    std::optional<output::CheckpointJournal> journal;
+    if (args.resume) {
+        if (!fs::exists(journal_file, ec))
+            throw UsageError("nothing to resume: no checkpoint '" + journal_file.string() + "'");
+        journal.emplace(output::CheckpointJournal::resume(journal_file, identity, schema, done));
+    } else if (fs::exists(journal_file, ec) || fs::exists(partial, ec)) {
+        if (!args.force)
+            throw UsageError("an unfinished run of '" + out.string() + "' exists ('" + journal_file.string() +
+                             "'): continue it with --resume, or start over with --force");
+        fs::remove(journal_file, ec);
+        fs::remove(partial, ec);
+    }
+    if (!journal) journal.emplace(output::CheckpointJournal::create(journal_file, identity, schema));
+
+    const auto t_setup = std::chrono::steady_clock::now();
+    output::ResultWriter writer(out, schema, prepared.metadata, /*replace_partial=*/true);
+    for (const auto& r : done) writer.consume(r);
+    writer.batch_done();
+    const auto t_layout = std::chrono::steady_clock::now();
 
     run::ProgressMode mode = run::ProgressMode::Auto;
     if (args.quiet) mode = run::ProgressMode::Quiet;
     else if (args.progress == "terminal") mode = run::ProgressMode::Terminal;
     else if (args.progress == "log") mode = run::ProgressMode::Log;
-    run::Progress progress(prepared.work, prepared.work_unit, mode);
-
-    const auto t_setup = std::chrono::steady_clock::now();
-    output::ResultWriter writer(out, schema, prepared.metadata, args.force);
-    const auto t_layout = std::chrono::steady_clock::now();
-    if (!args.quiet)
+    const double per_rep = prepared.work / double(schema.replications);
+    run::Progress progress(per_rep * double(schema.replications - std::int64_t(done.size())), prepared.work_unit, mode);
+    if (!args.quiet) {
         std::cerr << "artel " << kEngineVersion << ": " << schema.n_arms() << " arms x " << schema.replications
                   << " replications x " << schema.years << " years, " << run::si(prepared.work) << " "
                   << prepared.work_unit << " -> " << out.string() << "\n";
+        if (!done.empty())
+            std::cerr << "resuming: " << done.size() << " of " << schema.replications
+                      << " replications were finished\n";
+    }
+
+    JournaledWriter sink(*journal, writer);
+    SignalGuard signals;
     run::RunOptions opt;
     opt.threads = args.threads;
-    opt.replications = static_cast<std::uint64_t>(schema.replications);
+    opt.first_replication = done.size();
+    opt.replications = std::uint64_t(schema.replications) - done.size();
     opt.progress = &progress;
-    const auto summary = run::run_replications(sim, opt, writer);
+    opt.stop = &g_stop;
+    run::RunSummary summary;
+    try {
+        summary = run::run_replications(sim, opt, sink);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(std::string(e.what()) + "\nartel: finished replications are kept in '" +
+                                 journal_file.string() + "'; after fixing the cause, resume with:\n  " +
+                                 resume_command(command_line));
+    }
+    if (summary.stopped) {
+        const int sig = g_signal.load();
+        std::cerr << "\nartel: interrupted: " << done.size() + summary.replications_done << " of "
+                  << schema.replications << " replications are finished and kept in '" << journal_file.string()
+                  << "'.\nResume with:\n  " << resume_command(command_line) << "\n";
+        return sig == SIGTERM ? 143 : 130;
+    }
     const auto t_run = std::chrono::steady_clock::now();
     writer.finish();
+    journal->remove();
     const auto t_done = std::chrono::steady_clock::now();
-    auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
     progress.finish();
+    auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
     if (!args.quiet) {
         std::cout << "results: " << fs::absolute(out).string() << "\n";
         print_headlines(out, model, std::cout);
@@ -203,6 +405,9 @@ int cmd_info(const ModelDriver& model, const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv, const ModelDriver& model) {
+    // A file-size limit (ulimit -f) then fails a write with EFBIG, reported
+    // like a full disk, instead of killing the process.
+    std::signal(SIGXFSZ, SIG_IGN);
     CLI::App app{"artel: a parallel Monte Carlo engine for the co-operative household model"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("artel ") + kEngineVersion + " (" + kGitRevision + ")");
@@ -225,6 +430,8 @@ int main(int argc, char** argv, const ModelDriver& model) {
     run->add_option("--set", run_args.sets, "override a parameter: key=value, or arm.NAME.key=value (repeatable)");
     run->add_flag("--force", run_args.force, "replace an existing output file");
     run->add_flag("--quiet", run_args.quiet, "print nothing but errors");
+    run->add_flag("--resume", run_args.resume, "continue an interrupted run from its checkpoint");
+    run->add_flag("--dry-run", run_args.dry_run, "print the work, memory, output size and time a run needs, and stop");
     run->add_option("--progress", run_args.progress, "progress display: auto, terminal or log")
         ->check(CLI::IsMember({"auto", "terminal", "log"}));
 
@@ -246,12 +453,21 @@ int main(int argc, char** argv, const ModelDriver& model) {
     } catch (const config::ConfigError& e) {
         std::cerr << "artel: error: " << e.what() << "\n";
         return kExitUsage;
+    } catch (const output::ResumeRefused& e) {
+        std::cerr << "artel: error: " << e.what() << "\n";
+        return kExitUsage;
     } catch (const UsageError& e) {
         std::cerr << "artel: error: " << e.what() << "\n";
         return kExitUsage;
     } catch (const std::exception& e) {
         std::cerr << "artel: error: " << e.what() << "\n";
-        return kExitFailure;
+        // After a failed write (full disk, I/O error) HDF5 1.10 can crash in
+        // its exit handler while closing the file: leave without it. The
+        // checkpoint was synced after the last finished batch.
+        std::cout.flush();
+        std::cerr.flush();
+        std::fflush(nullptr);
+        std::_Exit(kExitFailure);
     }
     return kExitUsage;
 }

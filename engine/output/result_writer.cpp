@@ -60,7 +60,10 @@ void describe(h5::Dataset& d, const std::string& units, const std::string& long_
 
 h5::DatasetOptions rows_chunked(hsize_t rows, hsize_t cols) {
     h5::DatasetOptions o;
-    const hsize_t chunk_rows = std::max<hsize_t>(1, std::min<hsize_t>(rows, std::max<hsize_t>(1, 65536 / std::max<hsize_t>(1, cols))));
+    // About 64 KiB per chunk: HDF5 caches one chunk per open dataset, and a
+    // run keeps a few hundred datasets open.
+    const hsize_t chunk_rows =
+        std::max<hsize_t>(1, std::min<hsize_t>(rows, std::max<hsize_t>(1, 8192 / std::max<hsize_t>(1, cols))));
     o.chunk = cols ? std::vector<hsize_t>{chunk_rows, cols} : std::vector<hsize_t>{chunk_rows};
     o.deflate = 4;
     o.shuffle = true;
@@ -344,6 +347,12 @@ void ResultWriter::consume(const run::ReplicationRecord& rec) {
     }
     for (std::size_t i = 0; i < im.histograms.size(); ++i) im.histograms[i] += rec.histograms[i];
     ++im.written;
+}
+
+void ResultWriter::batch_done() {
+    auto root = impl_->file->root();
+    root.set_attr("replications_written", static_cast<std::int64_t>(impl_->written));
+    impl_->file->flush();
 }
 
 void ResultWriter::finish() {

@@ -41,6 +41,7 @@ public:
     ResultWriter& operator=(const ResultWriter&) = delete;
 
     void consume(const run::ReplicationRecord& record) override;
+    void batch_done() override;
     // Writes statistics, histograms and the completion mark, closes the file
     // and renames it to the final name (replacing an existing file).
     void finish();

@@ -14,12 +14,15 @@ namespace artel::run {
 
 std::size_t auto_batch(const Simulation& sim, int threads, std::uint64_t replications) {
     // Enough units per batch that the tail of a batch idles threads little
-    // (≥ 32 units per thread), but at most ~64 MiB of accumulators.
+    // (≥ 32 units per thread), but at most ~64 MiB of accumulators,
     const std::size_t units = std::max<std::size_t>(1, sim.units_per_replication());
     const std::size_t want = (32 * static_cast<std::size_t>(std::max(1, threads)) + units - 1) / units;
     const std::size_t cap = std::max<std::size_t>(1, (64u << 20) / std::max<std::size_t>(1, sim.accumulator_bytes()));
-    return static_cast<std::size_t>(
-        std::clamp<std::uint64_t>(std::min(want, cap), 1, std::max<std::uint64_t>(1, replications)));
+    // and at least ~16 batches per run, so that a checkpoint after each batch
+    // keeps most of the work of an interrupted run.
+    const std::size_t granular = static_cast<std::size_t>((replications + 15) / 16);
+    return static_cast<std::size_t>(std::clamp<std::uint64_t>(std::min({want, cap, granular}), 1,
+                                                              std::max<std::uint64_t>(1, replications)));
 }
 
 RunSummary run_replications(const Simulation& sim, const RunOptions& opt, RecordSink& sink) {
@@ -60,6 +63,7 @@ RunSummary run_replications(const Simulation& sim, const RunOptions& opt, Record
 #pragma omp for schedule(dynamic, 1)
             for (std::int64_t k = 0; k < work_items; ++k) {
                 if (failed.load(std::memory_order_relaxed)) continue;
+                if (opt.stop && opt.stop->load(std::memory_order_relaxed)) continue;
                 const auto rep_local = static_cast<std::size_t>(k) / units;
                 const auto unit = static_cast<std::size_t>(k) % units;
                 try {
@@ -82,12 +86,17 @@ RunSummary run_replications(const Simulation& sim, const RunOptions& opt, Record
             }
         }
         if (failure) std::rethrow_exception(failure);
+        if (opt.stop && opt.stop->load()) {  // the batch may be incomplete: drop it
+            summary.stopped = true;
+            break;
+        }
 
         for (std::size_t b = 0; b < nrep; ++b) {
             sim.finish_replication(opt.first_replication + r0 + b, *accs[b], record);
             sink.consume(record);
             ++summary.replications_done;
         }
+        sink.batch_done();
         if (opt.progress) opt.progress->report();
     }
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

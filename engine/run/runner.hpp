@@ -26,6 +26,8 @@ class RecordSink {
 public:
     virtual ~RecordSink() = default;
     virtual void consume(const ReplicationRecord& record) = 0;
+    // Called after the records of each batch: make them durable.
+    virtual void batch_done() {}
 };
 
 struct RunOptions {
@@ -34,7 +36,9 @@ struct RunOptions {
     std::uint64_t replications = 0;     // how many, from first_replication
     std::size_t batch_replications = 0; // 0: chosen from units per replication and threads
     Progress* progress = nullptr;
-    const std::atomic<bool>* stop = nullptr;  // checked between batches
+    // When set, no new work starts: the batch in flight is abandoned (its
+    // replications are not given to the sink) and the run returns stopped.
+    const std::atomic<bool>* stop = nullptr;
 };
 
 struct RunSummary {

@@ -41,8 +41,10 @@ public:
     // Turns the complete accumulator of replication `rep` into its record.
     virtual void finish_replication(std::uint64_t rep, const Accumulator& acc,
                                     ReplicationRecord& out) const = 0;
-    // Bytes of one accumulator, for sizing batches and estimating memory.
+    // Bytes of one accumulator and of one worker, for sizing batches and
+    // estimating memory before a run.
     virtual std::size_t accumulator_bytes() const = 0;
+    virtual std::size_t worker_bytes() const = 0;
 };
 
 }  // namespace artel::run

@@ -16,10 +16,15 @@ the median line, the 50% band (25-75%) and the 90% band (5-95%).
 from __future__ import annotations
 
 import math
+import os
+import sys
 
 import matplotlib
 
-matplotlib.use("Agg", force=False)  # no-op where a backend (e.g. the notebook's inline one) is already set
+# The figures are plain matplotlib.figure.Figure objects (no pyplot state) rendered by Agg. Select Agg
+# for pyplot too unless something else (a notebook's inline backend, MPLBACKEND) has chosen already.
+if "MPLBACKEND" not in os.environ and "matplotlib.pyplot" not in sys.modules:
+    matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -127,11 +132,27 @@ def _share_axis(ax, unit):
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
 
 
-def _band_legend(fig, res, arms, colours, loc="outside lower center", bands="median, 50% and 90% bands"):
+def _band_legend(fig, res, arms, colours, bands="median, 50% and 90% bands"):
+    """A legend of the arms below the panels (constrained layout keeps room for it)."""
     handles = [Line2D([], [], color=colours[a], lw=2.2, label=a + (" (baseline)" if a == res.baseline else ""))
                for a in arms]
-    fig.legend(handles=handles, loc=loc, ncols=min(len(handles), 5), frameon=False, fontsize=9,
-               title=f"{bands} across {_population(res)}", title_fontsize=8.5)
+    ncols = min(len(handles), 5)
+    rows = math.ceil(len(handles) / ncols)
+    height = (0.32 + 0.22 * rows) / fig.get_figheight()
+    fig.get_layout_engine().set(rect=(0, height, 1, 1 - height))
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0), ncols=ncols, frameon=False,
+               fontsize=9, title=f"{bands} across {_population(res)}", title_fontsize=8.5,
+               borderaxespad=0.2, handlelength=1.6, columnspacing=1.4)
+
+
+def _width(i: int, n: int, wide: float = 3.0, thin: float = 1.3) -> float:
+    """Line width of the i-th of n arms: earlier arms wider, so that a later arm drawn on top of an
+    identical line leaves the earlier one visible around it."""
+    return wide - (wide - thin) * i / max(1, n - 1)
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _levels(res, arm, var, cumulative=False, diff=False):
@@ -154,8 +175,7 @@ def fan(res: Results, var: str, *, cumulative: bool = False, arms=None) -> Figur
     ax0 = axes[0]
     for i, a in enumerate(arms):
         # earlier arms slightly wider, so that a later arm's identical line leaves them visible
-        ax0.plot(x, bands[a].values[2] / div, color=colours[a], lw=2.6 - 1.2 * i / max(1, len(arms) - 1),
-                 label=a)
+        ax0.plot(x, bands[a].values[2] / div, color=colours[a], lw=_width(i, len(arms)), label=a)
     ax0.set_title("all arms: median", fontsize=10)
     base = bands.get(res.baseline)
     for ax, a in zip(axes[1:], arms):
@@ -174,7 +194,7 @@ def fan(res: Results, var: str, *, cumulative: bool = False, arms=None) -> Figur
         ax.set_xlabel(YEAR_LABEL)
     for ax in axes[::ncols]:
         ax.set_ylabel(unit)
-    fig.suptitle(f"{title}: median, 50% and 90% bands across {_population(res)}", fontsize=11)
+    fig.suptitle(f"{_cap(title)} [{unit}]: median, 50% and 90% bands across replications", fontsize=11)
     _band_legend(fig, res, arms, colours, bands="median line (all arms) and fans per arm")
     return fig
 
@@ -200,7 +220,7 @@ def diff_fan(res: Results, var: str, *, cumulative: bool = False) -> Figure:
         ax.grid(alpha=0.25, lw=0.5)
     for ax in axes[::ncols]:
         ax.set_ylabel(f"difference [{unit}]")
-    fig.suptitle(f"{title}: paired difference to the baseline {res.baseline!r}\n"
+    fig.suptitle(f"{_cap(title)}: paired difference to the baseline {res.baseline!r}\n"
                  f"median, 50% and 90% bands across {_population(res)} (same weather and households)",
                  fontsize=10.5)
     return fig
@@ -217,14 +237,10 @@ def differences(res: Results, series=DIFF_SERIES) -> Figure:
     line and 90% band. One line per non-baseline arm in each panel."""
     arms = res.others
     colours = arm_colours(res)
-    fig, axes = _grid(len(series))
-    for ax in axes:  # panels have different units
-        ax.sharey(ax) if False else None
-    fig.clf()
     ncols = min(3, len(series))
     nrows = math.ceil(len(series) / ncols)
-    fig.set_size_inches(3.6 * ncols + 0.4, 2.7 * nrows + 1.1)
-    axs = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
+    fig = Figure(figsize=(3.6 * ncols + 0.4, 2.7 * nrows + 1.1), layout="constrained")
+    axs = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()  # own y axes: different units
     for ax in axs[len(series):]:
         ax.set_visible(False)
     x = res.years
@@ -233,9 +249,10 @@ def differences(res: Results, series=DIFF_SERIES) -> Figure:
         bands = {a: _levels(res, a, var, cum, diff=True).values for a in arms}
         div, unit = _scale(unit, np.stack(list(bands.values())) if bands else [])
         ax.axhline(0, color=colours[res.baseline], lw=1.0, ls="--")
-        for a in arms:
-            _band(ax, x, bands[a] / div, colours[a], label=a, lw=1.6, alpha=(0.13, 0))
-        ax.set_title(title, fontsize=9.5)
+        for i, a in enumerate(arms):
+            _band(ax, x, bands[a] / div, colours[a], label=a, lw=_width(i, len(arms), 2.6, 1.3),
+                  alpha=(0.13, 0))
+        ax.set_title(_cap(title), fontsize=9.5)
         ax.set_ylabel(f"difference [{unit}]", fontsize=8.5)
         _share_axis(ax, unit)
         _year_axis(ax, res, label=False)
@@ -264,8 +281,7 @@ def _ecdf(ax, res: Results, arms, colours, event="first_active_50", annotate=Tru
         xs = np.where(t >= T, never_x, y0 + t)
         steps = np.concatenate([[y0 - 1.5], xs, [never_x + 0.5]])
         frac = np.concatenate([[0], np.arange(1, t.size + 1) / t.size, [1]])
-        (line,) = ax.step(steps, frac, where="post", color=colours[a], lw=2.6 - 1.2 * i / max(1, len(arms) - 1),
-                          label=a)
+        (line,) = ax.step(steps, frac, where="post", color=colours[a], lw=_width(i, len(arms)), label=a)
         lines.append(line)
         never = float(np.mean(t >= T))
         if annotate and never > 0:
@@ -304,10 +320,11 @@ def year_to_majority(res: Results, event: str = "first_active_50") -> Figure:
 
 # ---- histograms --------------------------------------------------------------------------------
 
-def histogram(res: Results, name: str = "wealth", *, years=None) -> Figure:
+def histogram(res: Results, name: str = "wealth", *, years=None, log: bool | None = None) -> Figure:
     """Household distribution of wealth, grain or literacy at the histogram years: one panel per year,
     one step line per arm (share of living households per bin, over all replications). The last bin
-    also counts values above its upper edge: it is drawn apart, marked '>= edge'."""
+    also counts values above its upper edge: it is drawn apart as a dot, marked '>= its lower edge'.
+    log: logarithmic share axis (default for wealth and grain, whose first and last bins dominate)."""
     colours = arm_colours(res)
     hs = {a: res.histograms(a) for a in res.arms}
     h0 = hs[res.baseline]
@@ -319,19 +336,25 @@ def histogram(res: Results, name: str = "wealth", *, years=None) -> Figure:
             "literacy": "literate adults / adults"}.get(name, name)
     width = edges[1] - edges[0]
     overflow = name != "literacy"
+    log = overflow if log is None else log
     fig, axes = _grid(len(hyears), ncols_max=4, panel=(3.0, 2.6))
     for ax, yr in zip(axes, hyears):
         for i, a in enumerate(res.arms):
             c = hs[a][name].sel(histogram_year=yr).values.astype(float)
             share = c / c.sum() if c.sum() > 0 else c
             n = len(share) - 1 if overflow else len(share)
-            ax.stairs(share[:n], edges[:n + 1], color=colours[a], lw=2.2 - 1.0 * i / max(1, len(res.arms) - 1),
-                      label=a)
+            ax.stairs(share[:n], edges[:n + 1], color=colours[a], lw=_width(i, len(res.arms), 2.6, 1.1), label=a,
+                      baseline=None)
             if overflow:
                 ax.plot([edges[-2] + 1.5 * width], [share[-1]], "o", ms=4, color=colours[a], label="_overflow")
         ax.set_title(f"end of {yr}", fontsize=10)
         ax.grid(alpha=0.25, lw=0.5)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        if log:
+            ax.set_yscale("log")
+            ax.set_ylim(1e-4, 1.5)
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:g}%"))
+        else:
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         if overflow:
             ax.axvline(edges[-2] + 0.5 * width, color="0.6", lw=0.8)
             ticks = [t for t in ax.get_xticks() if edges[0] <= t <= edges[-2]]
@@ -342,7 +365,7 @@ def histogram(res: Results, name: str = "wealth", *, years=None) -> Figure:
     for ax in axes[-ncols:]:
         ax.set_xlabel(f"{name} [{unit}]")
     for ax in axes[::ncols]:
-        ax.set_ylabel("share of households per bin")
+        ax.set_ylabel("share of households per bin" + (" (log)" if log else ""))
     fig.suptitle(f"Household {long}, all replications ({_population(res)})", fontsize=11)
     _band_legend(fig, res, res.arms, colours, bands="share of living households per bin; the dot: last bin and above;")
     return fig
@@ -365,9 +388,8 @@ def overview(res: Results) -> Figure:
         bands = {a: _levels(res, a, var, cum).values for a in arms}
         div, unit = _scale(unit, np.stack(list(bands.values())))
         for i, a in enumerate(arms):
-            _band(ax, x, bands[a] / div, colours[a], label=a, lw=2.4 - 1.0 * i / max(1, len(arms) - 1),
-                  alpha=(0.14, 0))
-        ax.set_title(title, fontsize=10.5)
+            _band(ax, x, bands[a] / div, colours[a], label=a, lw=_width(i, len(arms)), alpha=(0.14, 0))
+        ax.set_title(_cap(title), fontsize=10.5)
         ax.set_ylabel(unit)
         _share_axis(ax, unit)
         _year_axis(ax, res)
@@ -375,11 +397,11 @@ def overview(res: Results) -> Figure:
     axes[0, 0].axhline(0.5, color="0.5", lw=0.8, ls=":")
     ax = axes[1, 1]
     _ecdf(ax, res, arms, colours)
-    ax.set_title("year the active share first reaches 50%", fontsize=10.5)
+    ax.set_title("Year the active share first reaches 50%", fontsize=10.5)
     ax.set_ylabel("share of replications by then")
     fig.suptitle("Which policy brings the majority into active co-operation first, and at what cost?",
                  fontsize=12.5, fontweight="bold")
-    _band_legend(fig, res, arms, colours, bands="median and 90% band (ECDF: across replications)")
+    _band_legend(fig, res, arms, colours, bands="median and 90% band (ECDF: share of replications)")
     return fig
 
 
@@ -396,7 +418,27 @@ def figures(res: Results) -> dict:
     return out
 
 
-def save_all(res: Results, outdir, *, fmt: str = "png", dpi: int = 100, only=None) -> list:
+def save(fig: Figure, path, *, dpi: int = 100, compact: bool = True):
+    """Save a figure; a PNG is written with a 256-colour palette when compact (about 4x smaller, and
+    indistinguishable for these figures)."""
+    from pathlib import Path
+    path = Path(path)
+    if path.suffix.lower() != ".png" or not compact:
+        fig.savefig(path, dpi=dpi)
+        return path
+    import io
+
+    from PIL import Image
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        q = im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        q.save(path, format="PNG", optimize=True)
+    return path
+
+
+def save_all(res: Results, outdir, *, fmt: str = "png", dpi: int = 100, only=None, compact: bool = True) -> list:
     """Write figures(res) to outdir as <stem>.<fmt>; returns the paths written."""
     from pathlib import Path
     outdir = Path(outdir)
@@ -406,8 +448,5 @@ def save_all(res: Results, outdir, *, fmt: str = "png", dpi: int = 100, only=Non
         if only and stem not in only:
             continue
         fig = make()
-        path = outdir / f"{stem}.{fmt}"
-        meta = {"Software": f"artel-plot (engine {res.attrs.get('engine_version')})"} if fmt == "png" else None
-        fig.savefig(path, dpi=dpi, metadata=meta)
-        written.append(path)
+        written.append(save(fig, outdir / f"{stem}.{fmt}", dpi=dpi, compact=compact))
     return written

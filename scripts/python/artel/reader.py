@@ -142,8 +142,9 @@ def _check_file(path: Path, allow_incomplete: bool) -> tuple[dict, list[str], di
             if complete != 1 and not allow_incomplete:
                 written = attrs.get("replications_written", "?")
                 raise FormatError(f"{path}: incomplete result file (complete = {complete}, {written} of "
-                                  f"{attrs.get('replications', '?')} replications written; the run did not "
-                                  f"finish): pass allow_incomplete=True to read what is there")
+                                  f"{attrs.get('replications', '?')} replications written): the run did not finish; "
+                                  f"complete it with `artel run ... --resume`, or pass allow_incomplete=True "
+                                  f"to read what is there")
             if "arms" not in f:
                 raise FormatError(f"{path}: artel result file without an /arms group")
             if "arm_names" in f:
@@ -291,6 +292,14 @@ class Results:
             ds.attrs["group"] = group
             self._cache[key] = ds
         return self._cache[key].copy()
+
+    def group(self, arm: str, group: str) -> xr.Dataset:
+        """Any group of /arms/<arm>/ (one of GROUPS) as an xarray.Dataset, e.g. group(arm, "events")."""
+        if group not in GROUPS:
+            raise KeyError(f"no group {group!r}; groups: {', '.join(GROUPS)}")
+        if group == "diff":
+            return self.diff(arm)
+        return self.series(arm) if group == "series" else self._group(arm, group)
 
     def series(self, arm: str) -> xr.Dataset:
         """Every series of an arm, dims (replication, year); year = calendar year (end of).

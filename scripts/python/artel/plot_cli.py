@@ -1,0 +1,62 @@
+"""Command line of scripts/artel-plot (also: python3 -m artel.plot_cli)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(
+        prog="artel-plot",
+        description="Write the figures of an artel result file: overview, fan charts of the main series, "
+                    "paired differences to the baseline, the year the active share first reaches 50%, "
+                    "household wealth and grain histograms.")
+    p.add_argument("results", help="artel result file (HDF5, from `artel run ... -o FILE`)")
+    p.add_argument("-o", "--output", default=".", metavar="DIR", help="directory to write into (default: .)")
+    p.add_argument("--format", default="png", choices=("png", "svg", "pdf"), help="file format (default png)")
+    p.add_argument("--dpi", type=int, default=100, help="resolution of PNGs (default 100)")
+    p.add_argument("--only", default="", metavar="NAMES",
+                   help="comma-separated figure names to write (default: all; see --list)")
+    p.add_argument("--list", action="store_true", help="list the figure names and exit")
+    p.add_argument("--full-colour", action="store_true",
+                   help="write PNGs in full colour (default: a 256-colour palette, about 4x smaller)")
+    p.add_argument("--allow-incomplete", action="store_true", help="plot a run that did not finish")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    args = p.parse_args(argv)
+
+    import artel
+    from artel import plots
+
+    try:
+        res = artel.open(args.results, allow_incomplete=args.allow_incomplete)
+    except (artel.FormatError, FileNotFoundError) as e:
+        print(f"artel-plot: error: {e}", file=sys.stderr)
+        return 2
+    names = list(plots.figures(res))
+    if args.list:
+        print("\n".join(names))
+        return 0
+    only = [n.strip() for n in args.only.split(",") if n.strip()]
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        print(f"artel-plot: error: unknown figure(s) {', '.join(unknown)}; figures: {', '.join(names)}",
+              file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    try:
+        written = plots.save_all(res, args.output, fmt=args.format, dpi=args.dpi, only=only or None,
+                                 compact=not args.full_colour)
+    except (KeyError, OSError) as e:
+        print(f"artel-plot: error: {e}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        for path in written:
+            print(path)
+        print(f"artel-plot: {len(written)} figures of {res.path} in {time.perf_counter() - t0:.1f} s",
+              file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
