@@ -16,7 +16,7 @@ PACKAGES=(
   # Python post-processing (Debian's, never PyPI)
   python3 python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-pandas
   python3-matplotlib python3-scipy python3-pytest python3-nbclient python3-nbformat
-  python3-ipykernel
+  python3-ipykernel python3-pil jupyter-notebook
 )
 
 missing=()

@@ -123,6 +123,23 @@ TEST_CASE("bad scenarios are refused with key, value, range and position", "[cli
         expect_refused("overflow", base, {"villages", "households"},
                        "--set population.villages=1073741824 --set population.households=1048576");
     }
+    SECTION("non-ASCII outside a comment (and toml++'s Unicode classifier)") {
+        expect_refused("unicode", replace(base, "[demography]", "a \xc3\xab[[[]]]\n[demography]"),
+                       {"non-ASCII", "scenario.toml:"});
+    }
+    SECTION("not UTF-8") {
+        expect_refused("utf8", replace(base, "[demography]", "# \xff\xfe\n[demography]"), {"not valid UTF-8"});
+    }
+    SECTION("binary data") {
+        expect_refused("binary", std::string("\x7f""ELF\x02\x01\x01\0\0\0", 10), {"scenario.toml:"});
+    }
+    SECTION("deeply nested arrays") {
+        expect_refused("nested", std::string("x = ") + std::string(5000, '[') + std::string(5000, ']') + "\n" + base,
+                       {"scenario.toml:"});
+    }
+    SECTION("a huge file") {
+        expect_refused("huge", base + "\n#" + std::string(5 << 20, 'x') + "\n", {"at most"});
+    }
     SECTION("a bad --set") {
         expect_refused("set", base, {"--set", "weather.failure_correlation", "[0, 1)"},
                        "--set weather.failure_correlation=1.0");

@@ -208,3 +208,25 @@ def test_artel_plot_cli_refuses(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().startswith("artel-plot: error:") and "not an HDF5 file" in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_artel_plot_cli_incomplete(small_run, tmp_path):
+    """An interrupted run (complete = 0, no histograms yet) is refused unless --allow-incomplete; then the
+    figures its data allows are written and the others are skipped with a message."""
+    import shutil
+
+    import h5py
+    import numpy as np
+    partial = tmp_path / "run.h5.partial"
+    shutil.copyfile(small_run, partial)
+    with h5py.File(partial, "r+") as f:
+        f.attrs["complete"] = np.int64(0)
+        for arm in ARMS:
+            del f[f"arms/{arm}/histograms"]
+    r = run_cli(partial, "-o", tmp_path / "figs", "--only", "year_to_majority,histogram_wealth")
+    assert r.returncode == 2 and "incomplete" in r.stderr and "--allow-incomplete" in r.stderr
+    r = run_cli(partial, "-o", tmp_path / "figs", "--only", "year_to_majority,histogram_wealth",
+                "--allow-incomplete")
+    assert r.returncode == 0, r.stderr
+    assert "skipped histogram_wealth" in r.stderr
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == ["year_to_majority.png"]

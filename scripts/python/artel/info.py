@@ -64,7 +64,8 @@ def main(argv=None) -> int:
     try:
         res = artel.open(args.results, allow_incomplete=args.allow_incomplete)
     except (artel.FormatError, FileNotFoundError) as e:
-        print(f"artel.info: error: {e}", file=sys.stderr)
+        print(f"artel.info: error: {str(e).replace('pass allow_incomplete=True', 'pass --allow-incomplete')}",
+              file=sys.stderr)
         return 2
     print(describe(res))
     try:

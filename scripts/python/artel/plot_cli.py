@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 
 def main(argv=None) -> int:
@@ -31,7 +32,8 @@ def main(argv=None) -> int:
     try:
         res = artel.open(args.results, allow_incomplete=args.allow_incomplete)
     except (artel.FormatError, FileNotFoundError) as e:
-        print(f"artel-plot: error: {e}", file=sys.stderr)
+        print(f"artel-plot: error: {str(e).replace('pass allow_incomplete=True', 'pass --allow-incomplete')}",
+              file=sys.stderr)
         return 2
     names = list(plots.figures(res))
     if args.list:
@@ -44,15 +46,31 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     t0 = time.perf_counter()
+    out = Path(args.output)
     try:
-        written = plots.save_all(res, args.output, fmt=args.format, dpi=args.dpi, only=only or None,
-                                 compact=not args.full_colour)
-    except (KeyError, OSError) as e:
-        print(f"artel-plot: error: {e}", file=sys.stderr)
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"artel-plot: error: cannot create {out}: {e}", file=sys.stderr)
         return 1
-    if not args.quiet:
-        for path in written:
+    written = []
+    for stem, make in plots.figures(res).items():
+        if only and stem not in only:
+            continue
+        try:
+            fig = make()
+        except KeyError as e:  # a group an incomplete file lacks (statistics, histograms)
+            print(f"artel-plot: skipped {stem}: {e.args[0] if e.args else e}", file=sys.stderr)
+            continue
+        path = out / f"{stem}.{args.format}"
+        try:
+            plots.save(fig, path, dpi=args.dpi, compact=not args.full_colour)
+        except OSError as e:
+            print(f"artel-plot: error: cannot write {path}: {e}", file=sys.stderr)
+            return 1
+        written.append(path)
+        if not args.quiet:
             print(path)
+    if not args.quiet:
         print(f"artel-plot: {len(written)} figures of {res.path} in {time.perf_counter() - t0:.1f} s",
               file=sys.stderr)
     return 0

@@ -220,9 +220,8 @@ def diff_fan(res: Results, var: str, *, cumulative: bool = False) -> Figure:
         ax.grid(alpha=0.25, lw=0.5)
     for ax in axes[::ncols]:
         ax.set_ylabel(f"difference [{unit}]")
-    fig.suptitle(f"{_cap(title)}: paired difference to the baseline {res.baseline!r}\n"
-                 f"median, 50% and 90% bands across {_population(res)} (same weather and households)",
-                 fontsize=10.5)
+    fig.suptitle(f"{_cap(title)}:\npaired difference to the baseline {res.baseline!r} (same weather and households),\n"
+                 f"median, 50% and 90% bands across {res.replications} replications", fontsize=10)
     return fig
 
 
@@ -272,7 +271,7 @@ def _ecdf(ax, res: Results, arms, colours, event="first_active_50", annotate=Tru
     T, y0 = res.n_years, res.start_year
     never_x = y0 + T
     ev = res.events()
-    lines = []
+    lines, nevers = [], []
     for i, a in enumerate(arms):
         t = np.sort(ev.loc[ev["arm"] == a, event].to_numpy())
         t = t[np.isfinite(t)]
@@ -284,15 +283,19 @@ def _ecdf(ax, res: Results, arms, colours, event="first_active_50", annotate=Tru
         (line,) = ax.step(steps, frac, where="post", color=colours[a], lw=_width(i, len(arms)), label=a)
         lines.append(line)
         never = float(np.mean(t >= T))
-        if annotate and never > 0:
-            ax.annotate(f"{never:.0%}", (never_x, 1 - never / 2), xytext=(4 + 18 * i, 0),
-                        textcoords="offset points", color=colours[a], fontsize=7.5, va="center")
+        if never > 0:
+            nevers.append((a, never))
     ax.axhline(0.5, color="0.5", lw=0.8, ls=":")
     ax.axvline(never_x - 0.5, color="0.6", lw=0.8)
     ticks = [y for y in range(y0, y0 + T) if y % 5 == 0] + [never_x]
     ax.set_xticks(ticks, [str(y) for y in ticks[:-1]] + ["never"])
     ax.xaxis.set_minor_locator(MultipleLocator(1))
-    ax.set_xlim(y0 - 1.5, never_x + 0.9)
+    ax.set_xlim(y0 - 1.5, never_x + (3.2 if annotate and nevers else 0.9))
+    if annotate and nevers:  # the share of replications that never get there, a column per arm colour
+        ax.text(never_x + 0.6, 0.97, "never:", fontsize=7.5, va="top", color="0.3")
+        for k, (a, never) in enumerate(nevers):
+            ax.text(never_x + 0.6, 0.89 - 0.075 * k, f"{never:.0%}", fontsize=7.5, va="top", color=colours[a],
+                    fontweight="bold")
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel(YEAR_LABEL)
@@ -447,6 +450,11 @@ def save_all(res: Results, outdir, *, fmt: str = "png", dpi: int = 100, only=Non
     for stem, make in figures(res).items():
         if only and stem not in only:
             continue
-        fig = make()
+        try:
+            fig = make()
+        except KeyError as e:  # a group an incomplete file lacks (statistics, histograms)
+            import warnings
+            warnings.warn(f"skipped {stem}: {e.args[0] if e.args else e}", stacklevel=2)
+            continue
         written.append(save(fig, outdir / f"{stem}.{fmt}", dpi=dpi, compact=compact))
     return written

@@ -281,7 +281,7 @@ class Results:
         key = (arm, group)
         if key not in self._cache:
             if group not in self._arm_attrs[arm]["_groups"]:
-                why = (f"the baseline has no paired difference" if group == "diff" and arm == self.baseline
+                why = ("the baseline has no paired difference" if group == "diff" and arm == self.baseline
                        else "absent from the file" + ("" if self.complete else " (incomplete run)"))
                 raise KeyError(f"arms/{arm}/{group}: {why}")
             with h5py.File(self.path, "r") as f:

@@ -1,0 +1,102 @@
+"""Run the analysis notebook headless (nbclient) on a result file.
+
+    /usr/bin/python3 -m artel.notebook nep-1923.h5                  # prints the notebook's written text
+    /usr/bin/python3 -m artel.notebook nep-1923.h5 -o /tmp/nep.ipynb  # and keeps a copy with every output
+
+The kernel is this interpreter (a kernel spec in a temporary directory), so the
+notebook runs with the same Debian packages whatever 'python3' kernels the
+machine has; the notebook in the repository is never modified.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent            # scripts/python/artel
+REPO = PACKAGE_DIR.parents[2]
+NOTEBOOK = REPO / "scripts" / "notebooks" / "nep-1923.ipynb"
+KERNEL_NAME = "artel-python"
+
+
+@contextlib.contextmanager
+def _environ(**values):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: str(v) for k, v in values.items()})
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def execute(results, notebook=NOTEBOOK, *, timeout: int = 120, python: str = sys.executable):
+    """Execute `notebook` with ARTEL_RESULTS=`results`; return the executed nbformat notebook."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = Path(notebook)
+    nb = nbformat.read(notebook, as_version=4)
+    with tempfile.TemporaryDirectory(prefix="artel-nb-") as tmp:
+        spec = Path(tmp) / "kernels" / KERNEL_NAME
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": f"artel ({python})", "language": "python"}))
+        pythonpath = os.pathsep.join(p for p in (str(PACKAGE_DIR.parent), os.environ.get("PYTHONPATH", "")) if p)
+        jupyter_path = os.pathsep.join(p for p in (tmp, os.environ.get("JUPYTER_PATH", "")) if p)
+        with _environ(ARTEL_RESULTS=Path(results).resolve(), JUPYTER_PATH=jupyter_path,
+                      JUPYTER_RUNTIME_DIR=Path(tmp) / "runtime", PYTHONPATH=pythonpath,
+                      PYDEVD_DISABLE_FILE_VALIDATION=1, MPLCONFIGDIR=Path(tmp) / "mpl"):
+            NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=timeout, startup_timeout=60,
+                           resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    return nb
+
+
+def outputs(nb, kind: str):
+    """Every output of the given MIME type ('text/markdown', 'image/png', ...) or 'stream'/'error'."""
+    out = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if kind in ("stream", "error"):
+                if o.output_type == kind:
+                    out.append(o)
+            elif o.output_type in ("display_data", "execute_result") and kind in o.data:
+                out.append(o.data[kind])
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python3 -m artel.notebook", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("results", help="artel result file")
+    p.add_argument("-o", "--output", help="write the executed notebook (with outputs) here")
+    p.add_argument("--notebook", default=str(NOTEBOOK), help=f"notebook to run (default {NOTEBOOK})")
+    p.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    args = p.parse_args(argv)
+    if not Path(args.results).exists():
+        print(f"artel.notebook: error: {args.results}: no such file", file=sys.stderr)
+        return 2
+    try:
+        nb = execute(args.results, args.notebook, timeout=args.timeout)
+    except Exception as e:  # a cell failed: nbclient's message names the cell and the error
+        print(f"artel.notebook: error: {type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e) else ''}",
+              file=sys.stderr)
+        return 1
+    if args.output:
+        import nbformat
+        nbformat.write(nb, args.output)
+        print(f"artel.notebook: executed notebook written to {args.output}", file=sys.stderr)
+    print("\n\n".join(outputs(nb, "text/markdown")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
