@@ -11,14 +11,7 @@
 namespace artel::config {
 namespace {
 
-// Shortest text that reads back as the same double ("0.1", "5", "1e+20").
-std::string shortest(double v) {
-    if (std::isnan(v)) return "nan";
-    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-    char buf[64];
-    const auto res = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, res.ptr);
-}
+std::string shortest(double v) { return shortest_text(v); }
 
 // The range of an integer parameter as integers. Bounds beyond the int64
 // range (including the uint64 seed's 2^64 - 1, which a TOML integer cannot
@@ -63,6 +56,14 @@ void store(void* base, std::size_t offset, T v) {
 }
 
 }  // namespace
+
+std::string shortest_text(double v) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    char buf[64];
+    const auto res = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, res.ptr);
+}
 
 std::string ParamInfo::range_text() const {
     switch (kind) {

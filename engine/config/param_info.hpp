@@ -36,6 +36,10 @@ struct ParamInfo {
 // converting to and from double (integers up to 2^53 are exact).
 double read_value(const void* base, const ParamInfo& info);
 void write_value(void* base, const ParamInfo& info, double value);
+// Shortest text that reads back as the same double ("0.1", "5", "1e+20",
+// "nan", "inf").
+std::string shortest_text(double v);
+
 // The exact text of the value as a scenario file would hold it.
 std::string format_value(const void* base, const ParamInfo& info);
 

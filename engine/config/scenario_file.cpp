@@ -23,13 +23,7 @@ constexpr double kTwo63 = 9223372036854775808.0;  // 2^63, exactly
 
 // ---- small text helpers -------------------------------------------------------
 
-std::string shortest(double v) {
-    if (std::isnan(v)) return "nan";
-    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-    char buf[64];
-    const auto res = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, res.ptr);
-}
+std::string shortest(double v) { return shortest_text(v); }
 
 // A TOML float literal: shortest round-trip text, with ".0" if it would
 // otherwise read as an integer.
