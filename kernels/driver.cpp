@@ -11,7 +11,7 @@ LoadedScenario load_scenario(const std::filesystem::path& file, const std::vecto
     const auto table = param_table();
     auto sc = config::load_scenario(file, table, &out.base);
     for (const auto& s : sets) config::apply_set(s, table, &out.base, sc);
-    config::validate(table, &out.base, sc);
+    config::validate(table, &out.base, sc, model::cross_checks());
     out.resolved_text = config::render_scenario(table, &out.base, sc);
     for (const auto& a : sc.arms) {
         Arm arm{a.name, out.base};

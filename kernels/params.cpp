@@ -117,6 +117,16 @@ const std::array kTable{
 
 std::span<const ParamInfo> param_table() { return kTable; }
 
+std::span<const config::CrossCheck> cross_checks() {
+    static const config::CrossCheck checks[] = {
+        {config::CrossCheck::Op::SumAtMost, "population.passive0", "population.active0", 1.0,
+         "the initial passive and active shares of households"},
+        {config::CrossCheck::Op::ProductAtMost, "population.villages", "population.households", 1073741824.0,
+         "households per replication, 2^30"},
+    };
+    return checks;
+}
+
 const ParamInfo* find_param(std::string_view key) {
     const auto dot = key.find('.');
     for (const auto& p : kTable) {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "engine/config/param_info.hpp"
+#include "engine/config/scenario_file.hpp"
 
 namespace artel::model {
 
@@ -125,6 +126,10 @@ using config::ParamKind;
 
 // The table of every parameter of Params, in scenario-file order.
 std::span<const ParamInfo> param_table();
+// Rules between parameters: passive0 + active0 <= 1, and villages ×
+// households <= 2^30 (the random streams' household index).
+std::span<const config::CrossCheck> cross_checks();
+
 // Finds by "section.name" or by bare name (names are unique across sections).
 const ParamInfo* find_param(std::string_view key);
 

@@ -55,7 +55,7 @@ std::string toml_error(const std::string& text) {
     Params p;
     return error_of([&] {
         ScenarioFile sc = config::parse_scenario(text, "t.toml", table(), &p);
-        config::validate(table(), &p, sc);
+        config::validate(table(), &p, sc, model::cross_checks());
     });
 }
 
@@ -152,7 +152,7 @@ TEST_CASE("config: the default scenario file is MODEL.md section 9", "[config]")
     Params p;
     scramble(p);
     ScenarioFile sc = config::load_scenario(kDefaultFile, table(), &p);
-    config::validate(table(), &p, sc);
+    config::validate(table(), &p, sc, model::cross_checks());
 
     // Every parameter is written explicitly, with its default.
     for (const auto& r : table()) {
@@ -210,7 +210,7 @@ TEST_CASE("config: keys left out keep their defaults; integers are accepted for 
     ScenarioFile sc = config::parse_scenario(
         "[population]\nvillages = 3\nland_mean = 4\n[mechanisms]\nfamine = false\n[[arm]]\nname = \"a\"\nbonus = 5\n",
         "t.toml", table(), &p);
-    config::validate(table(), &p, sc);
+    config::validate(table(), &p, sc, model::cross_checks());
     CHECK(p.villages == 3);
     CHECK(p.land_mean == 4.0);
     CHECK_FALSE(p.mechanisms.famine);
@@ -249,7 +249,7 @@ TEST_CASE("config: render and parse round trip", "[config]") {
     config::apply_set("arm.free-market.school_rate=0.7777777777777778", table(), &p, sc);
     config::apply_set("output.hist_wealth_max=123.456", table(), &p, sc);
     config::apply_set("output.histogram_years=[1930, 1925]", table(), &p, sc);
-    config::validate(table(), &p, sc);
+    config::validate(table(), &p, sc, model::cross_checks());
 
     const std::string text = config::render_scenario(table(), &p, sc);
     CHECK_THAT(text, Contains("[mechanisms]"));
@@ -263,7 +263,7 @@ TEST_CASE("config: render and parse round trip", "[config]") {
     Params q;
     scramble(q);
     ScenarioFile again = config::parse_scenario(text, "resolved.toml", table(), &q);
-    config::validate(table(), &q, again);
+    config::validate(table(), &q, again, model::cross_checks());
     require_same_params(p, q);
     CHECK(q.size_mean == 5.123456789012345);
     CHECK(q.q_imit == 0.30000000000000004);
@@ -292,17 +292,17 @@ TEST_CASE("config: --set", "[config]") {
         CHECK_FALSE(p.mechanisms.bonus);
         CHECK(p.literacy0 == 0.5);
         CHECK(to_string(sc.positions["population.households"]) == "--set");
-        config::validate(table(), &p, sc);
+        config::validate(table(), &p, sc, model::cross_checks());
     }
     SECTION("years moves the default histogram years, not explicit ones") {
         Params s;
         ScenarioFile inl = config::parse_scenario(kArm, "t.toml", table(), &s);
         config::apply_set("run.years=5", table(), &s, inl);
         CHECK(inl.output.histogram_years == std::vector<std::int64_t>{1923, 1927});
-        config::validate(table(), &s, inl);
+        config::validate(table(), &s, inl, model::cross_checks());
         // The default file sets them explicitly: shortening the run is an error.
         config::apply_set("years=5", table(), &p, sc);
-        const std::string msg = error_of([&] { config::validate(table(), &p, sc); });
+        const std::string msg = error_of([&] { config::validate(table(), &p, sc, model::cross_checks()); });
         CHECK_THAT(msg, StartsWith(sc.source + ":"));
         CHECK_THAT(msg, Contains("output.histogram_years contains 1932"));
         CHECK_THAT(msg, Contains("[1923, 1927]"));
@@ -315,7 +315,7 @@ TEST_CASE("config: --set", "[config]") {
         CHECK(override_of(sc.arms[0], "reserve_levy") == 0.01);
         CHECK(to_string(sc.arms[0].overrides.at(0).where) == "--set");
         CHECK(p.bonus == 0.0);  // the base value is untouched
-        config::validate(table(), &p, sc);
+        config::validate(table(), &p, sc, model::cross_checks());
     }
     SECTION("output keys") {
         config::apply_set("output.histogram_bins=50", table(), &p, sc);
@@ -499,7 +499,7 @@ TEST_CASE("config: arms", "[config]") {
     Params p;
     ScenarioFile sc =
         config::parse_scenario("[[arm]]\nname = \"v1.2_a-b\"\n[[arm]]\nname = 'B'\n", "t.toml", table(), &p);
-    config::validate(table(), &p, sc);
+    config::validate(table(), &p, sc, model::cross_checks());
     CHECK(sc.arms.at(0).name == "v1.2_a-b");
     config::apply_set("arm.v1.2_a-b.bonus=3", table(), &p, sc);
     CHECK(override_of(sc.arms[0], "bonus") == 3.0);
@@ -517,7 +517,7 @@ TEST_CASE("config: cross-field rules", "[config]") {
         Params p;
         ScenarioFile sc = config::parse_scenario(std::string("[population]\npassive0 = 0.98\n") + kArm, "t.toml",
                                                  table(), &p);
-        config::validate(table(), &p, sc);
+        config::validate(table(), &p, sc, model::cross_checks());
     }
     CHECK(toml_error(std::string("[population]\nvillages = 1073741824\nhouseholds = 2\n") + kArm) ==
           "t.toml:2:1: population.villages * population.households = 1073741824 * 2 = 2147483648 is out of range: "
@@ -531,9 +531,9 @@ TEST_CASE("config: cross-field rules", "[config]") {
         ScenarioFile sc = config::parse_scenario(kArm, "t.toml", table(), &p);
         config::apply_set("villages=1048576", table(), &p, sc);
         config::apply_set("households=1024", table(), &p, sc);
-        config::validate(table(), &p, sc);  // exactly 2^30
+        config::validate(table(), &p, sc, model::cross_checks());  // exactly 2^30
         config::apply_set("households=1025", table(), &p, sc);
-        CHECK_THAT(error_of([&] { config::validate(table(), &p, sc); }),
+        CHECK_THAT(error_of([&] { config::validate(table(), &p, sc, model::cross_checks()); }),
                    StartsWith("--set: population.villages * population.households = 1048576 * 1025 = 1074790400 is "
                               "out of range"));
     }

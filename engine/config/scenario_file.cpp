@@ -559,16 +559,7 @@ void check_cross(Table table, const void* params, const ScenarioFile& sc, const 
     throw ConfigError(msg + also);
 }
 
-const CrossCheck kDefaultChecks[] = {
-    {CrossCheck::Op::SumAtMost, "population.passive0", "population.active0", 1.0,
-     "the initial passive and active shares of households"},
-    {CrossCheck::Op::ProductAtMost, "population.villages", "population.households", 1073741824.0,
-     "households per replication, 2^30"},
-};
-
 }  // namespace
-
-std::span<const CrossCheck> default_cross_checks() { return kDefaultChecks; }
 
 
 // Checks the raw text before toml++ sees it: a scenario is small, valid UTF-8,

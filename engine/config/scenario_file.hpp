@@ -4,8 +4,7 @@
 // described by a ParamInfo table and written into an opaque struct; nothing
 // here knows what they mean (except the [run] keys start_year, years and
 // replications, which [output] is checked against, and the cross-field rules
-// of default_cross_checks(), which apply only when their keys are in the
-// table).
+// passed to validate(), which apply only when their keys are in the table).
 //
 // Typical use:
 //   Params p;                                  // defaults
@@ -85,10 +84,6 @@ struct CrossCheck {
     double bound;
     std::string_view why;  // appended to the message, e.g. "households per replication"
 };
-// The rules validate() applies by default (each only if both keys exist):
-// population.passive0 + population.active0 <= 1 and
-// population.villages * population.households <= 2^30.
-std::span<const CrossCheck> default_cross_checks();
 
 // Parses TOML text. `params` already holds defaults; every key present is
 // checked (type, finite, range) and written. Collects arms (names checked,
@@ -115,7 +110,7 @@ void apply_set(std::string_view assignment, std::span<const ParamInfo> table, vo
 // rules, and [output] (histogram years within the simulated years,
 // trajectory_replications <= replications). Throws ConfigError.
 void validate(std::span<const ParamInfo> table, const void* params, const ScenarioFile& scenario,
-              std::span<const CrossCheck> checks = default_cross_checks());
+              std::span<const CrossCheck> checks = {});
 
 // The resolved scenario as TOML: every section and parameter with its final
 // value (unit and meaning as a trailing comment), then [output], then every

@@ -19,11 +19,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     model::Params p;
     try {
         auto sc = config::parse_scenario(text, "fuzz.toml", table, &p);
-        config::validate(table, &p, sc);
+        config::validate(table, &p, sc, model::cross_checks());
         const auto rendered = config::render_scenario(table, &p, sc);
         model::Params q;
         auto again = config::parse_scenario(rendered, "rendered.toml", table, &q);
-        config::validate(table, &q, again);
+        config::validate(table, &q, again, model::cross_checks());
         for (const auto& info : table)
             if (config::format_value(&p, info) != config::format_value(&q, info)) __builtin_trap();
         if (again.arms.size() != sc.arms.size()) __builtin_trap();
