@@ -127,3 +127,13 @@ TEST_CASE("a switched-off mechanism draws nothing that others use", "[reproducib
         REQUIRE(same_bits(a.records[k].start, b.records[k].start));
     }
 }
+
+TEST_CASE("a replication's numbers do not depend on how many replications the run has", "[reproducibility]") {
+    const auto small = test::run_memory(default_arms(2), options(4), 2);
+    const auto large = test::run_memory(default_arms(5), options(4), 2);
+    for (std::size_t k = 0; k < 2; ++k) {
+        REQUIRE(same_bits(small.records[k].series, large.records[k].series));
+        REQUIRE(same_bits(small.records[k].events, large.records[k].events));
+        REQUIRE(small.records[k].histograms == large.records[k].histograms);
+    }
+}
