@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/config/scenario_file.hpp"
+#include "kernels/simd/step_simd.hpp"
 
 namespace artel::model {
 
@@ -48,8 +49,24 @@ public:
         run.work = static_cast<double>(sc.base.replications) * static_cast<double>(sc.base.villages) *
                    static_cast<double>(sc.base.households) * static_cast<double>(sc.base.years) *
                    static_cast<double>(sc.arms.size());
+        sc.options.simd = !reference_;
         run.simulation = std::make_unique<HouseholdSimulation>(std::move(sc.arms), sc.options);
         return run;
+    }
+
+    void select_kernel(const std::string& name) override {
+        if (name == "reference") {
+            reference_ = true;
+            return;
+        }
+        reference_ = false;
+        set_simd_target(name);
+    }
+    std::string kernel() const override { return reference_ ? "reference (scalar)" : "simd " + simd_target(); }
+    std::vector<std::string> kernels() const override {
+        auto k = available_simd_targets();
+        k.push_back("reference");
+        return k;
     }
 
     std::vector<cli::Headline> headlines() const override {
@@ -63,12 +80,15 @@ public:
             {"state cost (total, roubles)", "state_cost_total", false, 0},
         };
     }
+
+private:
+    bool reference_ = false;
 };
 
 }  // namespace
 
-const cli::ModelDriver& driver() {
-    static const HouseholdDriver d;
+cli::ModelDriver& driver() {
+    static HouseholdDriver d;
     return d;
 }
 

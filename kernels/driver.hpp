@@ -7,7 +7,7 @@
 
 namespace artel::model {
 
-const cli::ModelDriver& driver();
+cli::ModelDriver& driver();
 
 // The base parameters, arms and options of a scenario file after "key=value"
 // assignments, validated (throws config::ConfigError).

@@ -31,7 +31,7 @@ struct Mechanisms {
 struct Params {
     // [run]
     std::uint64_t seed = 19230104;
-    std::int64_t replications = 100;  // MODEL.md §9 says 200; see docs/model.md
+    std::int64_t replications = 200;
     std::int64_t years = 20;
     std::int64_t start_year = 1923;
     // [population]

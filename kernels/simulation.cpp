@@ -9,6 +9,7 @@
 #include "engine/random/streams.hpp"
 #include "kernels/block.hpp"
 #include "kernels/household_model.hpp"
+#include "kernels/simd/step_simd.hpp"
 #include "kernels/tallies.hpp"
 #include "kernels/weather.hpp"
 
@@ -240,8 +241,12 @@ public:
             state_.copy_from(init_);
             record_samples(a, 0);
             for (std::size_t t = 0; t < T; ++t) {
-                step_year(arms[a].params, weather_, static_cast<std::int64_t>(t), state_, scratch_,
-                          tally_[a * T + t], gini_[a * T + t]);
+                if (sim_.options().simd)
+                    step_year_simd(arms[a].params, weather_, static_cast<std::int64_t>(t), state_, scratch_,
+                                   tally_[a * T + t], gini_[a * T + t]);
+                else
+                    step_year(arms[a].params, weather_, static_cast<std::int64_t>(t), state_, scratch_,
+                              tally_[a * T + t], gini_[a * T + t]);
                 if (hist_year_index_[t] >= 0) add_histograms(a, static_cast<std::size_t>(hist_year_index_[t]), t);
                 record_samples(a, t + 1);
             }

@@ -26,6 +26,7 @@ struct SimulationOptions {
     std::int64_t trajectory_households = 100;
     std::int64_t trajectory_replications = 1;
     std::int64_t villages_per_block = 8;  // engine setting: results do not depend on it
+    bool simd = true;  // the vectorised kernel (kernels/simd); false: the scalar reference kernel
 };
 
 class HouseholdSimulation final : public run::Simulation {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets everything up, builds artel and runs the default scenario
-# (configs/nep-1923.toml: five policy arms, 100 replications of 20 000
+# (configs/nep-1923.toml: five policy arms, 200 replications of 20 000
 # households over 1923-1942). Results: nep-1923.h5 in the repository root,
 # figures in figures/. Extra arguments go to `artel run`, e.g.
 #   scripts/run-default.sh --replications 2000 --threads 2

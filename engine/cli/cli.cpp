@@ -135,6 +135,7 @@ struct RunArgs {
     std::string seed;
     bool force = false, quiet = false, resume = false, dry_run = false;
     std::string progress = "auto";
+    std::string simd = "auto";
 };
 
 // Signals: the first SIGINT/SIGTERM asks the runner to stop after the work in
@@ -247,7 +248,14 @@ std::string resume_command(const std::string& command_line) {
     return c + " --resume";
 }
 
-int cmd_run(const ModelDriver& model, RunArgs args, const std::string& command_line) {
+int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
+    try {
+        model.select_kernel(args.simd);
+    } catch (const std::invalid_argument& e) {
+        std::string known;
+        for (const auto& k : model.kernels()) known += (known.empty() ? "" : ", ") + k;
+        throw UsageError("--simd " + args.simd + ": " + e.what() + " (available here: auto, " + known + ")");
+    }
     if (args.replications > 0) args.sets.push_back("run.replications=" + std::to_string(args.replications));
     if (!args.seed.empty()) args.sets.push_back("run.seed=" + args.seed);
     if (args.resume && args.force) throw UsageError("--resume and --force contradict each other: choose one");
@@ -265,6 +273,7 @@ int cmd_run(const ModelDriver& model, RunArgs args, const std::string& command_l
                   << schema.years << "\n"
                   << "  work:                         " << run::si(plan.work) << " " << prepared.work_unit << "\n"
                   << "  threads:                      " << plan.threads << "\n"
+                  << "  kernel:                       " << model.kernel() << "\n"
                   << "  estimated peak memory:        " << bytes(plan.memory) << " (available: " << bytes(double(avail))
                   << ")\n"
                   << "  estimated output size:        at most " << bytes(plan.output) << " (before compression)\n"
@@ -319,7 +328,7 @@ int cmd_run(const ModelDriver& model, RunArgs args, const std::string& command_l
     if (!args.quiet) {
         std::cerr << "artel " << kEngineVersion << ": " << schema.n_arms() << " arms x " << schema.replications
                   << " replications x " << schema.years << " years, " << run::si(prepared.work) << " "
-                  << prepared.work_unit << " -> " << out.string() << "\n";
+                  << prepared.work_unit << ", kernel " << model.kernel() << " -> " << out.string() << "\n";
         if (!done.empty())
             std::cerr << "resuming: " << done.size() << " of " << schema.replications
                       << " replications were finished\n";
@@ -404,7 +413,7 @@ int cmd_info(const ModelDriver& model, const std::string& path) {
 
 }  // namespace
 
-int main(int argc, char** argv, const ModelDriver& model) {
+int main(int argc, char** argv, ModelDriver& model) {
     // A file-size limit (ulimit -f) then fails a write with EFBIG, reported
     // like a full disk, instead of killing the process.
     std::signal(SIGXFSZ, SIG_IGN);
@@ -430,6 +439,9 @@ int main(int argc, char** argv, const ModelDriver& model) {
     run->add_option("--set", run_args.sets, "override a parameter: key=value, or arm.NAME.key=value (repeatable)");
     run->add_flag("--force", run_args.force, "replace an existing output file");
     run->add_flag("--quiet", run_args.quiet, "print nothing but errors");
+    run->add_option("--simd", run_args.simd,
+                    "kernel: auto, an instruction set (avx3, avx2, sse4, scalar) or reference; results are the same")
+        ->envname("ARTEL_SIMD");
     run->add_flag("--resume", run_args.resume, "continue an interrupted run from its checkpoint");
     run->add_flag("--dry-run", run_args.dry_run, "print the work, memory, output size and time a run needs, and stop");
     run->add_option("--progress", run_args.progress, "progress display: auto, terminal or log")

@@ -11,6 +11,6 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // the run failed (I/O, internal error)
 inline constexpr int kExitUsage = 2;    // bad input: arguments, scenario, output path
 
-int main(int argc, char** argv, const ModelDriver& model);
+int main(int argc, char** argv, ModelDriver& model);
 
 }  // namespace artel::cli

@@ -35,6 +35,12 @@ public:
     // Throws config::ConfigError for anything the user wrote wrong.
     virtual PreparedRun prepare(const std::filesystem::path& file, const std::vector<std::string>& sets) const = 0;
     virtual std::vector<Headline> headlines() const = 0;
+    // Chooses the kernel: "auto" (fastest available), an instruction set
+    // ("avx3", "avx2", "sse4", "scalar") or "reference" (the scalar reference
+    // kernel). Results do not depend on it. Throws std::invalid_argument.
+    virtual void select_kernel(const std::string& name) = 0;
+    virtual std::string kernel() const = 0;
+    virtual std::vector<std::string> kernels() const = 0;
 };
 
 }  // namespace artel::cli

@@ -121,3 +121,30 @@ def test_baseline_differs_from_policy_arms(small_run):
         # common random numbers: the same initial households in every arm
         for arm in ARMS[1:]:
             np.testing.assert_array_equal(f["arms/nep-1923/start/persons"][()], f[f"arms/{arm}/start/persons"][()])
+
+
+def test_every_instruction_set_gives_the_same_file(small_run, tmp_path):
+    """The vectorised kernel on each instruction set and the scalar reference
+    kernel write identical datasets (the default small_run uses 'auto')."""
+    import subprocess
+    from conftest import EXE, SCENARIO, SMALL
+    r = subprocess.run([EXE, "run", str(SCENARIO), "-o", str(tmp_path / "x.h5"), "--simd", "nonsense", *SMALL],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    available = r.stderr.split("available here: ")[1].rstrip(")\n").split(", ")
+    assert "reference" in available and "scalar" in available
+    ref = datasets(h5py.File(small_run, "r"))
+    for kernel in available:
+        if kernel == "auto":
+            continue
+        out = tmp_path / f"{kernel}.h5"
+        subprocess.run([EXE, "run", str(SCENARIO), "-o", str(out), "--simd", kernel, "--threads", "2", *SMALL],
+                       check=True, capture_output=True)
+        other = datasets(h5py.File(out, "r"))
+        assert ref.keys() == other.keys()
+        for name in ref:
+            x, y = np.asarray(ref[name]), np.asarray(other[name])
+            if x.dtype.kind == "O":
+                assert list(x.ravel()) == list(y.ravel()), (kernel, name)
+            else:
+                assert x.tobytes() == y.tobytes(), (kernel, name)

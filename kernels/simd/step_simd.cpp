@@ -1,0 +1,1366 @@
+// The vectorised household-year step: step_year (kernels/household_model.cpp)
+// lane by lane, one household per 64-bit lane, compiled once per instruction
+// set by Highway's foreach_target and chosen at run time.
+//
+// How it stays bit-identical to the scalar kernel:
+//  - Every double is computed by the same IEEE operations in the same order
+//    (detmath-inl.h; selects for branches; no FMA: -ffp-contract=off).
+//  - Random words come from the same Philox counters (philox-inl.h); a
+//    Bernoulli draw with a probability fixed across lanes is the exact integer
+//    test w < T(p) (threshold.hpp), one with a lane probability compares
+//    uniform01(w) < p in double as the scalar code does.
+//  - Village sums that feed the model (the levy, ΣD, the reserve drawn) are
+//    added lane by lane in household order; lanes that the scalar code skips
+//    contribute +0.0, which leaves such a sum unchanged.
+//  - Tallies are integers (to_fixed per addend), so their order does not
+//    matter.
+//  - A village's households are processed in two passes: steps 3 and 4(a)
+//    (which end in the village sums ΣD and the levy), then steps 4(b)–10 and
+//    the end-of-year stocks, fused per vector of households. Villages are
+//    independent within a year, so each village is finished before the next,
+//    as in the scalar kernel.
+//  - A vector that would run past the village's households works on a padded
+//    copy whose extra lanes are dissolved households (size 0), which every
+//    step skips.
+
+#include "kernels/simd/step_simd.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <initializer_list>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+
+#include "engine/math/detmath.hpp"
+#include "engine/random/samplers.hpp"
+#include "engine/random/streams.hpp"
+#include "kernels/purposes.hpp"
+
+#ifndef ARTEL_KERNELS_SIMD_STEP_SIMD_ONCE
+#define ARTEL_KERNELS_SIMD_STEP_SIMD_ONCE
+namespace artel::model::simd_detail {
+
+using StepFn = void (*)(const Params&, const Weather&, std::int64_t, BlockState&, YearScratch&, Tally&,
+                        GiniHistogram&);
+using PhiloxBlocksFn = void (*)(const rng::Key&, const rng::Counter*, rng::Block*, std::size_t);
+using HouseholdFn = void (*)(const rng::Key&, std::uint32_t, std::uint32_t, std::size_t, std::uint32_t,
+                             std::uint32_t, void*);
+using MathFnPtr = void (*)(int, const double*, double*, std::size_t);
+using LanesFn = std::size_t (*)();
+
+// Per-thread scratch of the vector kernel, indexed by the household's place
+// in its village (padded to whole vectors). Grows once, never shrinks.
+struct VillageScratch {
+    std::vector<double> shortfall;      // D after step 4(a)
+    std::vector<double> E;              // household weather multiplier
+    std::vector<std::uint64_t> hy2;     // HouseholdYear words 2 and 3 (birth, eldest literate)
+    std::vector<std::uint64_t> hy3;
+    std::vector<std::int32_t> coop_start;  // only for a village whose store closed in step 1
+    void reserve(std::size_t n) {
+        if (shortfall.size() >= n) return;
+        shortfall.assign(n, 0.0);
+        E.assign(n, 1.0);
+        hy2.assign(n, 0);
+        hy3.assign(n, 0);
+        coop_start.assign(n, 0);
+    }
+};
+
+inline VillageScratch& village_scratch() {
+    thread_local VillageScratch s;
+    return s;
+}
+
+}  // namespace artel::model::simd_detail
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/simd/step_simd.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "kernels/simd/detmath-inl.h"
+#include "kernels/simd/philox-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace artel {
+namespace model {
+namespace simd_detail {
+namespace HWY_NAMESPACE {
+
+namespace hn = hwy::HWY_NAMESPACE;
+using namespace artel::vec::HWY_NAMESPACE;
+
+constexpr std::size_t kMaxN = HWY_LANES(double);
+// Vectors processed together in phase E (independent dependency chains).
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr int kE = 4;
+#else
+constexpr int kE = 2;
+#endif
+// Vectors processed together in pass B.
+constexpr int kB = 2;
+
+// Pointers to one vector's worth of household state.
+struct Ptrs {
+    std::int32_t *size, *adults, *literate, *coop, *hunger;
+    double *land, *grain, *cash, *debt, *skill;
+};
+
+inline Ptrs ptrs_at(BlockState& s, std::size_t i) {
+    auto& h = s.hh;
+    return {h.size.data() + i,  h.adults.data() + i, h.literate.data() + i, h.coop.data() + i,
+            h.hunger.data() + i, h.land.data() + i,  h.grain.data() + i,    h.cash.data() + i,
+            h.debt.data() + i,  h.skill.data() + i};
+}
+
+// A padded copy of the last, partial vector of a village.
+struct Tail {
+    alignas(64) std::int32_t size[kMaxN], adults[kMaxN], literate[kMaxN], coop[kMaxN], hunger[kMaxN];
+    alignas(64) double land[kMaxN], grain[kMaxN], cash[kMaxN], debt[kMaxN], skill[kMaxN];
+
+    Ptrs load(const BlockState& s, std::size_t i, std::size_t rem) {
+        const auto& h = s.hh;
+        for (std::size_t l = 0; l < kMaxN; ++l) {
+            const bool in = l < rem;
+            size[l] = in ? h.size[i + l] : 0;
+            adults[l] = in ? h.adults[i + l] : 0;
+            literate[l] = in ? h.literate[i + l] : 0;
+            coop[l] = in ? h.coop[i + l] : 0;
+            hunger[l] = in ? h.hunger[i + l] : 0;
+            land[l] = in ? h.land[i + l] : 0.0;
+            grain[l] = in ? h.grain[i + l] : 0.0;
+            cash[l] = in ? h.cash[i + l] : 0.0;
+            debt[l] = in ? h.debt[i + l] : 0.0;
+            skill[l] = in ? h.skill[i + l] : 0.0;
+        }
+        return {size, adults, literate, coop, hunger, land, grain, cash, debt, skill};
+    }
+    void store(BlockState& s, std::size_t i, std::size_t rem) const {
+        auto& h = s.hh;
+        for (std::size_t l = 0; l < rem; ++l) {
+            h.size[i + l] = size[l];
+            h.adults[i + l] = adults[l];
+            h.literate[i + l] = literate[l];
+            h.coop[i + l] = coop[l];
+            h.hunger[i + l] = hunger[l];
+            h.land[i + l] = land[l];
+            h.grain[i + l] = grain[l];
+            h.cash[i + l] = cash[l];
+            h.debt[i + l] = debt[l];
+            h.skill[i + l] = skill[l];
+        }
+    }
+};
+
+// Lane-wise tally accumulators (integers: the order of addition is free).
+struct Acc {
+    alignas(64) std::int64_t real[kReals][kMaxN];
+    alignas(64) std::int64_t lanes[kCounts][kMaxN];
+    std::int64_t count[kCounts];
+
+    void clear() {
+        std::memset(real, 0, sizeof(real));
+        std::memset(lanes, 0, sizeof(lanes));
+        std::memset(count, 0, sizeof(count));
+    }
+    // tally.add(r, x) for every lane of m.
+    HWY_INLINE void add(Real r, MF m, VF x) {
+        const DI di;
+        std::int64_t* p = real[static_cast<int>(r)];
+        hn::Store(hn::Add(hn::Load(di, p), ToFixed(hn::IfThenElseZero(m, x))), di, p);
+    }
+    // tally.add(r, x) for every lane of m, x the same in every lane.
+    HWY_INLINE void add_const(Real r, MF m, double x) {
+        count_real_const(r, hn::CountTrue(DF(), m), x);
+    }
+    void count_real_const(Real r, std::size_t n, double x) {
+        real[static_cast<int>(r)][0] += static_cast<std::int64_t>(n) * to_fixed(x);
+    }
+    // tally.add(c, 1) for every lane of m.
+    HWY_INLINE void add(Count c, MF m) {
+        const DI di;
+        std::int64_t* p = lanes[static_cast<int>(c)];
+        hn::Store(hn::Sub(hn::Load(di, p), hn::VecFromMask(di, ToI(m))), di, p);
+    }
+
+    void flush(Tally& tally) const {
+        for (int r = 0; r < kReals; ++r) {
+            std::int64_t s = 0;
+            for (std::size_t l = 0; l < kMaxN; ++l) s += real[r][l];
+            tally.real[static_cast<std::size_t>(r)] += s;
+        }
+        for (int c = 0; c < kCounts; ++c) {
+            std::int64_t s = count[c];
+            for (std::size_t l = 0; l < kMaxN; ++l) s += lanes[c][l];
+            tally.count[static_cast<std::size_t>(c)] += s;
+        }
+    }
+};
+
+// Adds the lanes of v to sum in lane order (the scalar kernel's order).
+HWY_INLINE void ordered_sum(VF v, double& sum) {
+    const DF d;
+    alignas(64) double tmp[kMaxN];
+    hn::Store(v, d, tmp);
+    for (std::size_t l = 0; l < hn::Lanes(d); ++l) sum += tmp[l];
+}
+
+// first, first + 1, ... (Highway's Iota goes through memory: a store-forwarding
+// stall when `first` is not a constant).
+HWY_INLINE VU Ids(std::uint64_t first) { return hn::Add(hn::Iota(DU(), 0), SetU(first)); }
+
+HWY_INLINE VF LitShare(VI literate, VI adults) {
+    const DI di;
+    const MI pos = hn::Gt(adults, hn::Zero(di));
+    return Sel(ToF(pos), hn::Div(I2D(literate), I2D(adults)), hn::Zero(DF()));
+}
+
+// ---- per-year and per-village constants ----------------------------------
+
+struct YearConst {
+    const Params* p;
+    StreamConst hy, age, death, literacy;
+    std::int64_t t_birth, t_age, t_school, t_adult_death, t_child_death;
+    std::int64_t t_false, t_audit, t_leave, t_lapse, t_lapse_hungry;
+    double c2H;             // 0.5 * sigma_H * sigma_H
+    double land_per_mouth;  // land_mean / size_mean
+    double privilege;       // rate_private - rate_coop
+    double default_coop, default_private;  // default_multiple * limit
+    double act_bonus;
+    bool bonus_on;
+    bool store_hy0;  // pass A keeps HouseholdYear words 2, 3 for pass B
+};
+
+struct VillageConst {
+    double R, P, V;
+    double c;  // step 4(b) reserve fraction
+    bool store;
+    bool closed;  // store closed in step 1 (coop_start differs from coop)
+    // market
+    double state_share, one_minus_share, p_coop, p_other;
+    // literacy
+    std::int64_t t_learn_active, t_learn_other;
+    // adoption
+    std::int64_t t_join;
+};
+
+// ---- phase E: the household weather multipliers of a village ------------------
+//
+// E = exp(σ_H·z − σ_H²/2) depends only on the household's HouseholdYear block
+// 0, so it is computed for K vectors at once (the log/sincos/exp chains are
+// long) before pass A, over the village's padded range.
+template <int K>
+HWY_NOINLINE void PhaseE(std::size_t j, std::uint32_t id_j, const YearConst& yc, VillageScratch& vs) {
+    const DF df;
+    const DU du;
+    const std::size_t N = hn::Lanes(df);
+    VU ids[K], w0[K], w1[K];
+    Words4 w[K];
+    VF z[K], x[K], E[K];
+    for (int k = 0; k < K; ++k) ids[k] = Ids(static_cast<std::uint64_t>(id_j) + static_cast<std::uint64_t>(k) * N);
+    PhiloxChunksK<K>(ids, yc.hy, 0, w);
+    for (int k = 0; k < K; ++k) w0[k] = w[k].w[0], w1[k] = w[k].w[1];
+    NormalPairK<K, false>(w0, w1, z, nullptr);
+    for (int k = 0; k < K; ++k) x[k] = hn::Sub(hn::Mul(SetF(yc.p->sigma_H), z[k]), SetF(yc.c2H));
+    ExpK<K>(x, E);
+    for (int k = 0; k < K; ++k) {
+        hn::StoreU(E[k], df, vs.E.data() + j + static_cast<std::size_t>(k) * N);
+        if (yc.store_hy0) {
+            hn::StoreU(w[k].w[2], du, vs.hy2.data() + j + static_cast<std::size_t>(k) * N);
+            hn::StoreU(w[k].w[3], du, vs.hy3.data() + j + static_cast<std::size_t>(k) * N);
+        }
+    }
+}
+
+// ---- pass A: steps 3 and 4(a) ---------------------------------------------
+
+HWY_NOINLINE void PassA(const Ptrs& h, std::size_t j, std::size_t nvalid, const YearConst& yc,
+                      const VillageConst& vc, VillageScratch& vs, Acc& acc, std::int64_t& persons_start,
+                      double& levy_sum, double& short_sum) {
+    const DF df;
+    const DI di;
+    const Params& p = *yc.p;
+    const auto& mech = p.mechanisms;
+
+    // Lanes from nvalid on belong to the next village: they are read (in
+    // bounds), treated as dissolved, and written back unchanged.
+    const bool partial = nvalid < hn::Lanes(df);
+    const MF valid = hn::FirstN(df, nvalid);
+    VI size = LoadI32(h.size);
+    if (partial) size = hn::IfThenElseZero(ToI(valid), size);
+    const VI adults = LoadI32(h.adults);
+    const VI literate = LoadI32(h.literate);
+    const VI coop = LoadI32(h.coop);
+    const VF land = hn::LoadU(df, h.land);
+    const VF grain0 = hn::LoadU(df, h.grain);
+    const VF cash0 = hn::LoadU(df, h.cash);
+    VF grain = grain0, cash = cash0;
+
+    const MF alive = ToF(hn::Gt(size, hn::Zero(di)));
+    persons_start += hn::GetLane(hn::SumOfLanes(di, size));  // dead lanes have size 0
+
+    // 3. Harvest, reserve levy, off-farm earnings.
+    const VF E = mech.weather ? hn::LoadU(df, vs.E.data() + j) : SetF(1.0);
+    const VF coop2 = Sel(ToF(hn::Eq(coop, SetI(2))), SetF(1.0), hn::Zero(df));
+    const VF pi = hn::Add(hn::Add(SetF(1.0), hn::Mul(SetF(p.beta_lit), LitShare(literate, adults))),
+                          hn::Mul(SetF(p.beta_coop), coop2));
+    const VF hv =
+        hn::Mul(hn::Mul(hn::Mul(hn::Mul(hn::Mul(land, SetF(p.yield_mean)), SetF(vc.R)), SetF(vc.V)), E), pi);
+    grain = Sel(alive, hn::Add(grain, hv), grain);
+    acc.add(Real::harvest, alive, hv);
+    acc.add(Real::land, alive, land);
+    if (mech.reserve) {
+        const VF levy = hn::Mul(SetF(p.reserve_levy), hv);
+        grain = Sel(alive, hn::Sub(grain, levy), grain);
+        ordered_sum(hn::IfThenElseZero(alive, levy), levy_sum);
+    }
+    const VF sized = I2D(size);
+    const VF lp = hn::Sub(SetF(1.0), hn::Div(hn::Div(land, sized), SetF(yc.land_per_mouth)));
+    const VF landpoor = Sel(hn::Lt(hn::Zero(df), lp), lp, hn::Zero(df));
+    const VF wage = hn::Mul(hn::Mul(SetF(p.wage), I2D(adults)), hn::Add(SetF(1.0), hn::Mul(SetF(p.wage_landpoor), landpoor)));
+    cash = Sel(alive, hn::Add(cash, wage), cash);
+
+    // 4(a). Subsistence: buying with cash.
+    const VF need = hn::Add(hn::Mul(sized, SetF(p.food_need)), hn::Mul(land, SetF(p.seed_need)));
+    const MF is_short = hn::AndNot(hn::Ge(grain, need), alive);
+    VF Dst = hn::Zero(df);
+    if (!hn::AllFalse(df, is_short)) {
+        const VF P = SetF(vc.P);
+        const VF D = hn::Sub(need, grain);
+        const VF cost = hn::Mul(D, P);
+        const MF canpay = hn::Ge(cash, cost);
+        const VF bought = Sel(canpay, D, hn::Div(cash, P));
+        cash = Sel(is_short, Sel(canpay, hn::Sub(cash, cost), hn::Zero(df)), cash);
+        grain = Sel(is_short, hn::Add(grain, bought), grain);
+        acc.add(Real::bought, is_short, bought);
+        Dst = hn::IfThenElseZero(is_short, Sel(canpay, hn::Zero(df), hn::Sub(D, bought)));
+        ordered_sum(Dst, short_sum);
+    }
+    hn::StoreU(Dst, df, vs.shortfall.data() + j);
+    // (dissolved and foreign lanes were not changed: grain, cash are selects on alive)
+    hn::StoreU(grain, df, h.grain);
+    hn::StoreU(cash, df, h.cash);
+}
+
+// ---- pass B: steps 4(b)–10 and the end-of-year stocks ------------------------
+
+// End-of-year counts of a village's living households, lane-wise.
+struct VillageCounts {
+    enum : int { kLiving, kPersons, kMembers, kPassive, kActive, kAdults, kLiterate, kN };
+    alignas(64) std::int64_t v[kN][kMaxN];
+    void clear() { std::memset(v, 0, sizeof(v)); }
+    HWY_INLINE void add(int i, VI x) {
+        const DI di;
+        hn::Store(hn::Add(hn::Load(di, v[i]), x), di, v[i]);
+    }
+    std::int64_t sum(int i) const {
+        std::int64_t s = 0;
+        for (std::size_t l = 0; l < kMaxN; ++l) s += v[i][l];
+        return s;
+    }
+};
+
+// Dissolves the lanes of `dis` (household_model.cpp's dissolve()).
+HWY_INLINE void Dissolve(MF dis, VI& coop, VI& hunger, VF& grain, VF& cash, VF& debt, Acc& acc) {
+    const DF df;
+    if (hn::AllFalse(df, dis)) return;
+    const MF member = hn::And(dis, ToF(hn::Gt(coop, hn::Zero(DI()))));
+    acc.add(Real::cost_writeoff, member, debt);
+    debt = hn::IfThenZeroElse(dis, debt);
+    grain = hn::IfThenZeroElse(dis, grain);
+    cash = hn::IfThenZeroElse(dis, cash);
+    coop = hn::IfThenZeroElse(ToI(dis), coop);
+    hunger = hn::IfThenZeroElse(ToI(dis), hunger);
+    acc.add(Count::dissolved, dis);
+}
+
+// All U vectors of a group: `for (int u = 0; u < U; ++u)`.
+#define ARTEL_U _Pragma("GCC unroll 16") for (int u = 0; u < U; ++u)
+
+template <int U>
+HWY_INLINE bool AnyOf(const MF* m) {
+    bool any = false;
+    ARTEL_U any = any || !hn::AllFalse(DF(), m[u]);
+    return any;
+}
+
+// U consecutive vectors of households (village places j, j + N, ...) at once:
+// every statement is applied to the U vectors in turn, so that their
+// independent dependency chains (Philox, the activation hazard, the
+// bookkeeping) overlap. The values in each lane are those of the scalar
+// kernel whatever U is.
+template <int U>
+HWY_NOINLINE void PassB(const Ptrs* h, std::size_t j, std::uint32_t id0, std::size_t nvalid, const YearConst& yc,
+                      const VillageConst& vc, VillageScratch& vs, Acc& acc, GiniHistogram& gini,
+                      VillageCounts& vcnt, double& drawn_sum) {
+    const DF df;
+    const DI di;
+    const DU du;
+    const std::size_t N = hn::Lanes(df);
+    const Params& p = *yc.p;
+    const auto& mech = p.mechanisms;
+    const VF P = SetF(vc.P);
+
+    VI size[U], adults[U], literate[U], coop[U], hunger[U], coop_start[U];
+    VF land[U], grain[U], cash[U], debt[U], skill[U], need[U];
+    VU ids[U];
+    MF alive[U];
+    // With U = 1, lanes from nvalid on belong to the next village: treated as
+    // dissolved, and their memory is written back as it was.
+    const bool partial = nvalid < N;
+    const MF valid = hn::FirstN(df, nvalid);
+    ARTEL_U {
+        size[u] = LoadI32(h[u].size);
+        if (partial) size[u] = hn::IfThenElseZero(ToI(valid), size[u]);
+        adults[u] = LoadI32(h[u].adults);
+        literate[u] = LoadI32(h[u].literate);
+        coop[u] = LoadI32(h[u].coop);
+        hunger[u] = LoadI32(h[u].hunger);
+        land[u] = hn::LoadU(df, h[u].land);
+        grain[u] = hn::LoadU(df, h[u].grain);
+        cash[u] = hn::LoadU(df, h[u].cash);
+        debt[u] = hn::LoadU(df, h[u].debt);
+        skill[u] = hn::LoadU(df, h[u].skill);
+        coop_start[u] = vc.closed ? LoadI32(vs.coop_start.data() + j + u * N) : coop[u];
+        ids[u] = Ids(static_cast<std::uint64_t>(id0) + u * N);
+        alive[u] = ToF(hn::Gt(size[u], hn::Zero(di)));
+        need[u] = hn::Add(hn::Mul(I2D(size[u]), SetF(p.food_need)), hn::Mul(land[u], SetF(p.seed_need)));
+    }
+
+    // HouseholdYear blocks 0 (unless pass A kept its words), 1 and 2: the ones
+    // this year needs are computed together; famine alone asks for 1 and 2
+    // when a lane goes hungry.
+    Words4 hy[3 * U];   // computed blocks, U vectors each, in the order computed
+    int slot[3] = {-1, -1, -1};
+    int computed = 0;
+    {
+        std::uint32_t bl[3];
+        int nb = 0;
+        if (AnyOf<U>(alive)) {
+            if (mech.demography && !yc.store_hy0) bl[nb++] = 0;
+            if (mech.adoption) bl[nb++] = 1;
+            if (yc.bonus_on) bl[nb++] = 2;
+        }
+        if (nb == 3) {
+            if constexpr (3 * U <= kChains) {
+                PhiloxMulti<U, 3>(ids, yc.hy, bl, hy);
+            } else {
+                PhiloxMulti<U, 2>(ids, yc.hy, bl, hy);
+                PhiloxMulti<U, 1>(ids, yc.hy, bl + 2, hy + 2 * U);
+            }
+        }
+        if (nb == 2) PhiloxMulti<U, 2>(ids, yc.hy, bl, hy);
+        if (nb == 1) PhiloxMulti<U, 1>(ids, yc.hy, bl, hy);
+        for (int i = 0; i < nb; ++i) slot[bl[i]] = i;
+        computed = nb;
+    }
+    auto block = [&](std::uint32_t b) -> const Words4* {
+        if (slot[b] < 0) {
+            PhiloxMulti<U, 1>(ids, yc.hy, &b, hy + computed * U);
+            slot[b] = computed++;
+        }
+        return hy + slot[b] * U;
+    };
+
+    // 4(b)–(d), famine, consumption.
+    {
+        VF D[U];
+        MF member[U], m[U];
+        ARTEL_U {
+            D[u] = hn::LoadU(df, vs.shortfall.data() + j + u * N);
+            member[u] = ToF(hn::Gt(coop[u], hn::Zero(di)));
+        }
+        if (vc.c > 0.0) {
+            ARTEL_U m[u] = hn::And(alive[u], hn::Gt(D[u], hn::Zero(df)));
+            if (AnyOf<U>(m)) {
+                const bool full = vc.c >= 1.0;
+                ARTEL_U {
+                    const VF take = full ? D[u] : hn::Mul(SetF(vc.c), D[u]);
+                    grain[u] = Sel(m[u], hn::Add(grain[u], take), grain[u]);
+                    ordered_sum(hn::IfThenElseZero(m[u], take), drawn_sum);  // household order
+                    acc.add(Real::reserve_drawn, m[u], take);
+                    D[u] = Sel(m[u], full ? hn::Zero(df) : hn::Sub(D[u], take), D[u]);
+                }
+            }
+        }
+        if (p.coop_aid > 0.0) {
+            ARTEL_U m[u] = hn::And(hn::And(alive[u], hn::Gt(D[u], hn::Zero(df))), member[u]);
+            if (AnyOf<U>(m)) {
+                const bool full = p.coop_aid >= 1.0;
+                ARTEL_U {
+                    const VF aid = full ? D[u] : hn::Mul(SetF(p.coop_aid), D[u]);
+                    grain[u] = Sel(m[u], hn::Add(grain[u], aid), grain[u]);
+                    acc.add(Real::aid, m[u], aid);
+                    acc.add(Real::cost_aid, m[u], hn::Mul(aid, P));
+                    D[u] = Sel(m[u], full ? hn::Zero(df) : hn::Sub(D[u], aid), D[u]);
+                }
+            }
+        }
+        if (mech.credit) {
+            ARTEL_U m[u] = hn::And(alive[u], hn::Gt(D[u], hn::Zero(df)));
+            if (AnyOf<U>(m)) {
+                ARTEL_U {
+                    const VF limit = Sel(member[u], SetF(p.credit_limit_coop), SetF(p.credit_limit_private));
+                    const VF rx = hn::Sub(limit, debt[u]);
+                    const VF room = Sel(hn::Lt(hn::Zero(df), rx), rx, hn::Zero(df));
+                    const VF cost = hn::Mul(D[u], P);
+                    const MF ok = hn::Ge(room, cost);
+                    const VF broubles = Sel(ok, cost, room);
+                    const VF grain_in = Sel(ok, D[u], hn::Div(room, P));
+                    D[u] = Sel(m[u], Sel(ok, hn::Zero(df), hn::Sub(D[u], grain_in)), D[u]);
+                    const MF mb = hn::And(m[u], hn::Gt(broubles, hn::Zero(df)));
+                    grain[u] = Sel(mb, hn::Add(grain[u], grain_in), grain[u]);
+                    debt[u] = Sel(mb, hn::Add(debt[u], broubles), debt[u]);
+                    acc.add(Real::borrowed, mb, grain_in);
+                }
+            }
+        }
+        VF f_unc[U];
+        MF hungry[U];
+        ARTEL_U {
+            f_unc[u] = Sel(hn::Gt(need[u], hn::Zero(df)), hn::Div(D[u], need[u]), hn::Zero(df));
+            hungry[u] = hn::And(alive[u], hn::Gt(f_unc[u], hn::Zero(df)));
+            hunger[u] = Sel(hungry[u], hn::Add(hunger[u], SetI(1)), Sel(alive[u], hn::Zero(di), hunger[u]));
+        }
+        if (mech.famine && AnyOf<U>(hungry)) {
+            const Words4* w1 = block(1);
+            MF dies[U];
+            ARTEL_U dies[u] = hn::And(hungry[u], hn::Lt(Uniform(w1[u].w[3]),
+                                                        hn::Mul(SetF(p.famine_mortality), f_unc[u])));
+            if (AnyOf<U>(dies)) {
+                const Words4* w2 = block(2);
+                ARTEL_U {
+                    const MF adult = hn::And(dies[u], hn::Lt(Uniform(w2[u].w[0]),
+                                                             hn::Div(I2D(adults[u]), I2D(size[u]))));
+                    const MF lit = hn::And(adult, hn::Lt(Uniform(w2[u].w[1]), LitShare(literate[u], adults[u])));
+                    literate[u] = Sel(lit, hn::Sub(literate[u], SetI(1)), literate[u]);
+                    adults[u] = Sel(adult, hn::Sub(adults[u], SetI(1)), adults[u]);
+                    size[u] = Sel(dies[u], hn::Sub(size[u], SetI(1)), size[u]);
+                    acc.add(Count::famine_deaths, dies[u]);
+                }
+            }
+        }
+        ARTEL_U {
+            const VF consumed = Sel(hn::Lt(need[u], grain[u]), need[u], grain[u]);
+            grain[u] = Sel(alive[u], hn::Sub(grain[u], consumed), grain[u]);
+            Dissolve(hn::And(alive[u], ToF(hn::Eq(size[u], hn::Zero(di)))), coop[u], hunger[u], grain[u], cash[u],
+                     debt[u], acc);
+        }
+    }
+
+    // 5. Demography.
+    if (mech.demography) {
+        ARTEL_U alive[u] = ToF(hn::Gt(size[u], hn::Zero(di)));
+        if (AnyOf<U>(alive)) {
+            VU w2[U], w3[U];
+            if (yc.store_hy0) {
+                ARTEL_U {
+                    w2[u] = hn::LoadU(du, vs.hy2.data() + j + u * N);
+                    w3[u] = hn::LoadU(du, vs.hy3.data() + j + u * N);
+                }
+            } else {
+                const Words4* w0 = block(0);
+                ARTEL_U w2[u] = w0[u].w[2], w3[u] = w0[u].w[3];
+            }
+            VI ch[U];
+            ARTEL_U {
+                ch[u] = hn::IfThenElseZero(ToI(alive[u]), hn::Sub(size[u], adults[u]));  // children0
+                const MF birth =
+                    hn::And(hn::And(alive[u], ToF(hn::And(hn::Gt(adults[u], SetI(1)), hn::Lt(size[u], SetI(p.birth_cap))))),
+                            Below(w2[u], SetI(yc.t_birth)));
+                size[u] = Sel(birth, hn::Add(size[u], SetI(1)), size[u]);
+                acc.add(Count::births, birth);
+            }
+            // Coming of age: child k reads words 2k (comes of age) and 2k+1
+            // (literate), i.e. block k/2, words 2(k%2) and 2(k%2)+1. Each
+            // vector draws only the blocks its own households need.
+            {
+                const VI t_age = SetI(yc.t_age), t_school = SetI(yc.t_school);
+                int nb[U];
+                ARTEL_U nb[u] = static_cast<int>((hn::GetLane(hn::MaxOfLanes(di, ch[u])) + 1) >> 1);
+                Words4 wb[U][8];
+                PhiloxRangePerU<U>(ids, yc.age, nb, wb);
+                ARTEL_U {
+                    VI came_n = hn::Zero(di), lit_n = hn::Zero(di);
+                    for (int b = 0; b < nb[u]; ++b) {
+#pragma GCC unroll 2
+                        for (int q = 0; q < 2; ++q) {
+                            const VI k = SetI(2 * static_cast<std::int64_t>(b) + q);
+                            const MI came = hn::And(hn::Lt(k, ch[u]), hn::Lt(hn::BitCast(di, wb[u][b].w[2 * q]), t_age));
+                            const MI lit = hn::And(came, hn::Lt(hn::BitCast(di, wb[u][b].w[2 * q + 1]), t_school));
+                            came_n = hn::Sub(came_n, hn::VecFromMask(di, came));
+                            lit_n = hn::Sub(lit_n, hn::VecFromMask(di, lit));
+                        }
+                    }
+                    adults[u] = hn::Add(adults[u], came_n);
+                    literate[u] = hn::Add(literate[u], lit_n);
+                }
+            }
+            // Deaths by person slot j: literate adults, illiterate adults, children.
+            {
+                const VI t_adult = SetI(yc.t_adult_death), t_child = SetI(yc.t_child_death);
+                VI sz[U];
+                int nb[U];
+                ARTEL_U {
+                    sz[u] = hn::IfThenElseZero(ToI(alive[u]), size[u]);
+                    nb[u] = static_cast<int>((hn::GetLane(hn::MaxOfLanes(di, sz[u])) + 3) >> 2);
+                }
+                Words4 wb[U][8];
+                PhiloxRangePerU<U>(ids, yc.death, nb, wb);
+                ARTEL_U {
+                    VI dead = hn::Zero(di), dead_ad = hn::Zero(di), dead_lit = hn::Zero(di);  // negative counts
+                    for (int b = 0; b < nb[u]; ++b) {
+#pragma GCC unroll 4
+                        for (int q = 0; q < 4; ++q) {
+                            const VI J = SetI(4 * static_cast<std::int64_t>(b) + q);
+                            const MI is_adult = hn::Lt(J, adults[u]);
+                            const MI d = hn::And(hn::Lt(J, sz[u]),
+                                                 hn::Lt(hn::BitCast(di, wb[u][b].w[q]), Sel(is_adult, t_adult, t_child)));
+                            const VI mm = hn::VecFromMask(di, d);  // -1 where a person dies
+                            dead = hn::Add(dead, mm);
+                            dead_ad = hn::Add(dead_ad, hn::IfThenElseZero(is_adult, mm));
+                            dead_lit = hn::Add(dead_lit, hn::IfThenElseZero(hn::Lt(J, literate[u]), mm));
+                        }
+                    }
+                    literate[u] = hn::Add(literate[u], dead_lit);
+                    adults[u] = hn::Add(adults[u], dead_ad);
+                    size[u] = hn::Add(size[u], dead);
+                    acc.count[static_cast<int>(Count::deaths)] -= hn::GetLane(hn::SumOfLanes(di, dead));
+                }
+            }
+            ARTEL_U {
+                const MF eldest =
+                    hn::And(alive[u], ToF(hn::And(hn::Eq(adults[u], hn::Zero(di)), hn::Gt(size[u], hn::Zero(di)))));
+                adults[u] = Sel(eldest, SetI(1), adults[u]);
+                const MF lit = hn::And(eldest, Below(w3[u], SetI(yc.t_school)));
+                literate[u] = Sel(lit, hn::Add(literate[u], SetI(1)), literate[u]);
+                Dissolve(hn::And(alive[u], ToF(hn::Eq(size[u], hn::Zero(di)))), coop[u], hunger[u], grain[u], cash[u],
+                         debt[u], acc);
+            }
+        }
+    }
+
+    // 6. Market.
+    if (mech.market) {
+        ARTEL_U {
+            alive[u] = ToF(hn::Gt(size[u], hn::Zero(di)));
+            const VF spent = hn::Mul(SetF(p.spend_share), cash[u]);
+            cash[u] = Sel(alive[u], hn::Sub(cash[u], spent), cash[u]);
+            const VF sx = hn::Sub(grain[u], hn::Mul(SetF(p.keep_buffer), need[u]));
+            const VF s_amt = hn::Mul(SetF(p.sell_share), Sel(hn::Lt(hn::Zero(df), sx), sx, hn::Zero(df)));
+            const VF culture = hn::Sub(SetF(1.0), hn::Mul(SetF(p.culture_loss), hn::Sub(SetF(1.0), skill[u])));
+            const MF act = ToF(hn::Eq(coop[u], SetI(2)));
+            const VF price = Sel(act, SetF(vc.p_coop), SetF(vc.p_other));
+            const VF proceeds = hn::Mul(hn::Mul(s_amt, price), culture);
+            const MF other = hn::AndNot(act, alive[u]);
+            acc.add(Real::sold_coop, hn::And(alive[u], act), s_amt);
+            acc.add(Real::sold_private, other, hn::Mul(SetF(vc.one_minus_share), s_amt));
+            acc.add(Real::sold_state, other, hn::Mul(SetF(vc.state_share), s_amt));
+            cash[u] = Sel(alive[u], hn::Add(cash[u], proceeds), cash[u]);
+            grain[u] = Sel(alive[u], hn::Sub(grain[u], s_amt), grain[u]);
+        }
+    }
+
+    MF expel_any[U];  // expelled this year (steps 7, 8)
+    ARTEL_U expel_any[u] = hn::FirstN(df, 0);
+
+    // 7. Bonus and verification.
+    if (yc.bonus_on) {
+        MF cand[U];
+        ARTEL_U {
+            alive[u] = ToF(hn::Gt(size[u], hn::Zero(di)));
+            cand[u] = hn::And(alive[u], ToF(hn::Ne(coop[u], hn::Zero(di))));
+        }
+        if (AnyOf<U>(cand)) {
+            const Words4* w2 = block(2);
+            ARTEL_U {
+                const MF genuine = ToF(hn::Eq(coop[u], SetI(2)));
+                const MF claim = hn::And(cand[u], hn::Or(genuine, Below(w2[u].w[2], SetI(yc.t_false))));
+                const MF audited = hn::And(claim, Below(w2[u].w[3], SetI(yc.t_audit)));
+                acc.add(Count::claims, claim);
+                acc.add(Count::audits, audited);
+                acc.add_const(Real::cost_audit, audited, p.audit_cost);
+                const MF caught = hn::AndNot(genuine, audited);
+                coop[u] = hn::IfThenZeroElse(ToI(caught), coop[u]);
+                expel_any[u] = hn::Or(expel_any[u], caught);
+                acc.add(Count::expulsions, caught);
+                const MF paid = hn::AndNot(caught, claim);
+                cash[u] = Sel(paid, hn::Add(cash[u], SetF(p.bonus)), cash[u]);
+                acc.add_const(Real::cost_bonus, paid, p.bonus);
+                acc.add_const(Real::leakage, hn::AndNot(genuine, paid), p.bonus);
+            }
+        }
+    }
+
+    // 8. Credit: subsidy, interest, repayment, default.
+    if (mech.credit) {
+        MF m[U];
+        ARTEL_U {
+            alive[u] = ToF(hn::Gt(size[u], hn::Zero(di)));
+            m[u] = hn::AndNot(hn::Eq(debt[u], hn::Zero(df)), alive[u]);
+        }
+        if (AnyOf<U>(m)) {
+            ARTEL_U {
+                const MF member = ToF(hn::Gt(coop[u], hn::Zero(di)));
+                acc.add(Real::cost_interest, hn::And(m[u], member), hn::Mul(SetF(yc.privilege), debt[u]));
+                const VF interest = hn::Mul(debt[u], Sel(member, SetF(p.rate_coop), SetF(p.rate_private)));
+                VF d2 = hn::Add(debt[u], interest);
+                const VF repay = Sel(hn::Lt(d2, cash[u]), d2, cash[u]);
+                cash[u] = Sel(m[u], hn::Sub(cash[u], repay), cash[u]);
+                d2 = hn::Sub(d2, repay);
+                const MF def =
+                    hn::And(m[u], hn::Gt(d2, Sel(member, SetF(yc.default_coop), SetF(yc.default_private))));
+                acc.add(Real::cost_writeoff, hn::And(def, member), d2);
+                d2 = hn::IfThenZeroElse(def, d2);
+                debt[u] = Sel(m[u], d2, debt[u]);
+                acc.add(Count::defaults, def);
+                const MF ex = hn::And(def, member);
+                coop[u] = hn::IfThenZeroElse(ToI(ex), coop[u]);
+                expel_any[u] = hn::Or(expel_any[u], ex);
+                acc.add(Count::expulsions, ex);
+            }
+        }
+    }
+
+    // 9. Literacy and trading skill.
+    if (mech.literacy) {
+        VI illiterate[U];
+        MF act[U];
+        std::int64_t kmax = 0;
+        ARTEL_U {
+            alive[u] = ToF(hn::Gt(size[u], hn::Zero(di)));
+            illiterate[u] = hn::IfThenElseZero(ToI(alive[u]), hn::Sub(adults[u], literate[u]));
+            kmax = std::max(kmax, static_cast<std::int64_t>(hn::GetLane(hn::MaxOfLanes(di, illiterate[u]))));
+            act[u] = ToF(hn::Eq(coop[u], SetI(2)));
+        }
+        if (kmax > 0) {
+            int nb[U];
+            ARTEL_U nb[u] = static_cast<int>((hn::GetLane(hn::MaxOfLanes(di, illiterate[u])) + 3) >> 2);
+            Words4 wb[U][8];
+            PhiloxRangePerU<U>(ids, yc.literacy, nb, wb);
+            ARTEL_U {
+                const VI t = Sel(act[u], SetI(vc.t_learn_active), SetI(vc.t_learn_other));
+                VI learned = hn::Zero(di);  // negative count
+                for (int b = 0; b < nb[u]; ++b) {
+#pragma GCC unroll 4
+                    for (int q = 0; q < 4; ++q) {
+                        const VI K = SetI(4 * static_cast<std::int64_t>(b) + q);
+                        const MI d = hn::And(hn::Lt(K, illiterate[u]), hn::Lt(hn::BitCast(di, wb[u][b].w[q]), t));
+                        learned = hn::Add(learned, hn::VecFromMask(di, d));
+                    }
+                }
+                literate[u] = hn::Sub(literate[u], learned);
+            }
+        }
+        ARTEL_U {
+            const VF rate = hn::Mul(hn::Mul(SetF(p.skill_rate), LitShare(literate[u], adults[u])),
+                                    Sel(act[u], SetF(1.0), SetF(p.skill_passive)));
+            const VF sk = Clip01(hn::Add(skill[u], hn::Mul(rate, hn::Sub(SetF(1.0), skill[u]))));
+            skill[u] = Sel(alive[u], sk, skill[u]);
+        }
+    }
+
+    // 10. Co-operation: joining, activation, lapsing and leaving.
+    if (mech.adoption) {
+        ARTEL_U alive[u] = ToF(hn::Gt(size[u], hn::Zero(di)));
+        if (AnyOf<U>(alive)) {
+            const Words4* w1 = block(1);
+            MF is0[U], is1[U], is2[U], join[U], act[U];
+            VI nc[U];
+            ARTEL_U {
+                const MI c1 = hn::Eq(coop[u], SetI(1));
+                const MI c2 = hn::Eq(coop[u], SetI(2));
+                is0[u] = hn::And(alive[u], ToF(hn::Eq(coop[u], hn::Zero(di))));
+                is2[u] = hn::And(alive[u], ToF(hn::And(c2, hn::Eq(coop_start[u], SetI(2)))));
+                is1[u] = hn::And(alive[u], ToF(hn::And(c1, hn::Eq(coop_start[u], SetI(1)))));
+                join[u] = hn::And(hn::AndNot(expel_any[u], is0[u]), Below(w1[u].w[0], SetI(vc.t_join)));
+                nc[u] = Sel(join[u], SetI(1), coop[u]);
+                act[u] = hn::FirstN(df, 0);
+            }
+            if (vc.store) {
+                MF cand[U];
+                ARTEL_U cand[u] = hn::Or(join[u], is1[u]);
+                if (AnyOf<U>(cand)) {
+                    VF a[U], hz[U];
+                    ARTEL_U a[u] = hn::Add(
+                        hn::Add(hn::Add(SetF(p.a0), hn::Mul(SetF(p.a_lit), LitShare(literate[u], adults[u]))),
+                                hn::Mul(SetF(p.a_skill), skill[u])),
+                        SetF(yc.act_bonus));
+                    HazardK<U>(a, hz);
+                    ARTEL_U {
+                        act[u] = hn::And(cand[u], hn::Lt(Uniform(w1[u].w[1]), hz[u]));
+                        nc[u] = Sel(act[u], SetI(2), nc[u]);
+                    }
+                }
+            }
+            ARTEL_U {
+                const VI tl = Sel(ToF(hn::Gt(hunger[u], hn::Zero(di))), SetI(yc.t_lapse_hungry), SetI(yc.t_lapse));
+                const MF lapse = hn::And(is2[u], Below(w1[u].w[2], tl));
+                nc[u] = Sel(lapse, SetI(1), nc[u]);
+                const MF leave = hn::And(hn::AndNot(act[u], is1[u]), Below(w1[u].w[2], SetI(yc.t_leave)));
+                coop[u] = hn::IfThenZeroElse(ToI(leave), nc[u]);
+            }
+        }
+    }
+
+    // 11. End-of-year stocks (tally_stocks) and the counts behind M, A, L.
+    ARTEL_U {
+        alive[u] = ToF(hn::Gt(size[u], hn::Zero(di)));
+        const MI ai = ToI(alive[u]);
+        const VI one = hn::IfThenElseZero(ai, SetI(1));
+        vcnt.add(VillageCounts::kLiving, one);
+        vcnt.add(VillageCounts::kPersons, size[u]);  // 0 in dissolved lanes
+        vcnt.add(VillageCounts::kMembers, hn::IfThenElseZero(hn::Gt(coop[u], hn::Zero(di)), one));
+        vcnt.add(VillageCounts::kPassive, hn::IfThenElseZero(hn::Eq(coop[u], SetI(1)), one));
+        vcnt.add(VillageCounts::kActive, hn::IfThenElseZero(hn::Eq(coop[u], SetI(2)), one));
+        vcnt.add(VillageCounts::kAdults, hn::IfThenElseZero(ai, adults[u]));
+        vcnt.add(VillageCounts::kLiterate, hn::IfThenElseZero(ai, literate[u]));
+        acc.add(Count::hungry, hn::And(alive[u], ToF(hn::Gt(hunger[u], hn::Zero(di)))));
+        acc.add(Real::grain, alive[u], grain[u]);
+        acc.add(Real::cash, alive[u], cash[u]);
+        acc.add(Real::debt, alive[u], debt[u]);
+
+        const VF wx = hn::Sub(hn::Add(cash[u], hn::Mul(P, grain[u])), debt[u]);
+        const VF wealth = Sel(hn::Gt(wx, hn::Zero(df)), wx, hn::Zero(df));
+        alignas(64) std::int64_t bin[kMaxN], fx[kMaxN];
+        hn::Store(GiniBin(wealth), di, bin);
+        hn::Store(ToFixed(hn::IfThenElseZero(alive[u], wealth)), di, fx);
+        std::uint8_t mb[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        hn::StoreMaskBits(df, alive[u], mb);
+        for (unsigned bits = mb[0]; bits; bits &= bits - 1) {
+            const int l = __builtin_ctz(bits);
+            gini.n[static_cast<std::size_t>(bin[l])] += 1;
+            gini.sum[static_cast<std::size_t>(bin[l])] += fx[l];
+        }
+
+        if (partial) {
+            size[u] = Sel(valid, size[u], LoadI32(h[u].size));
+            adults[u] = Sel(valid, adults[u], LoadI32(h[u].adults));
+            literate[u] = Sel(valid, literate[u], LoadI32(h[u].literate));
+            coop[u] = Sel(valid, coop[u], LoadI32(h[u].coop));
+            hunger[u] = Sel(valid, hunger[u], LoadI32(h[u].hunger));
+            grain[u] = Sel(valid, grain[u], hn::LoadU(df, h[u].grain));
+            cash[u] = Sel(valid, cash[u], hn::LoadU(df, h[u].cash));
+            debt[u] = Sel(valid, debt[u], hn::LoadU(df, h[u].debt));
+            skill[u] = Sel(valid, skill[u], hn::LoadU(df, h[u].skill));
+        }
+        StoreI32(size[u], h[u].size);
+        StoreI32(adults[u], h[u].adults);
+        StoreI32(literate[u], h[u].literate);
+        StoreI32(coop[u], h[u].coop);
+        StoreI32(hunger[u], h[u].hunger);
+        hn::StoreU(grain[u], df, h[u].grain);
+        hn::StoreU(cash[u], df, h[u].cash);
+        hn::StoreU(debt[u], df, h[u].debt);
+        hn::StoreU(skill[u], df, h[u].skill);
+    }
+}
+
+// ---- the year step ------------------------------------------------------------
+
+void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
+              Tally& tally, GiniHistogram& gini) {
+    using rng::EntityKind;
+    const DF df;
+    const std::size_t N = hn::Lanes(df);
+    const auto key = rng::make_key(p.seed);
+    const std::uint32_t rep = s.replication;
+    const std::uint32_t slot = rng::year_slot(t);
+    const auto& mech = p.mechanisms;
+    const auto H = static_cast<std::size_t>(s.households);
+    const auto n = s.n_households();
+    auto& hh = s.hh;
+    auto& vil = s.vil;
+    scratch.resize(n);
+    const auto G = static_cast<std::uint32_t>(p.regions);
+
+    auto sc = [&](Purpose pu) {
+        return PrepareStream(rep, (slot << 8) | static_cast<std::uint32_t>(pu), key[0], key[1]);
+    };
+    YearConst yc{};
+    yc.p = &p;
+    yc.hy = sc(Purpose::HouseholdYear);
+    yc.age = sc(Purpose::ComingOfAge);
+    yc.death = sc(Purpose::Death);
+    yc.literacy = sc(Purpose::Literacy);
+    yc.t_birth = bernoulli_threshold(p.birth_rate);
+    yc.t_age = bernoulli_threshold(p.age_rate);
+    yc.t_school = bernoulli_threshold(p.school_rate);
+    yc.t_adult_death = bernoulli_threshold(p.adult_death);
+    yc.t_child_death = bernoulli_threshold(p.child_death);
+    yc.t_false = bernoulli_threshold(p.false_claim_prob);
+    yc.t_audit = bernoulli_threshold(p.audit_prob);
+    yc.t_leave = bernoulli_threshold(p.leave_passive);
+    yc.t_lapse = bernoulli_threshold(p.lapse_active * 1.0);
+    yc.t_lapse_hungry = bernoulli_threshold(p.lapse_active * (1.0 + p.lapse_hunger));
+    yc.c2H = 0.5 * p.sigma_H * p.sigma_H;
+    yc.land_per_mouth = p.land_mean / p.size_mean;
+    yc.privilege = p.rate_private - p.rate_coop;
+    yc.default_coop = p.default_multiple * p.credit_limit_coop;
+    yc.default_private = p.default_multiple * p.credit_limit_private;
+    yc.act_bonus = mech.bonus ? p.a_bonus * p.bonus : 0.0;
+    yc.bonus_on = mech.bonus && p.bonus > 0.0;
+    yc.store_hy0 = mech.weather && mech.demography;
+
+    const std::size_t Hpad = (H + N - 1) / N * N;
+    VillageScratch& vs = village_scratch();
+    vs.reserve(Hpad);
+
+    Acc acc;
+    acc.clear();
+    VillageCounts vcnt;
+    std::int64_t persons_start = 0;
+    Tail tail;
+
+    for (std::int64_t v = 0; v < s.villages; ++v) {
+        const auto vi = static_cast<std::size_t>(v);
+        const std::uint32_t vid = s.village_id(v);
+        const std::uint32_t g = vid % G;
+        const std::size_t b = vi * H, e = b + H;
+        const std::uint32_t id_b = s.household_id(b);
+        VillageConst vc{};
+
+        // 1. Organisers.
+        if (mech.adoption) {
+            const rng::Stream org(key, rep, EntityKind::Village, vid, slot,
+                                  static_cast<std::uint32_t>(Purpose::Organiser));
+            const auto word = org.word(0);
+            if (!vil.store[vi]) {
+                if (rng::bernoulli(word, p.organiser_rate)) vil.store[vi] = 1;
+            } else if (vil.A[vi] < p.store_min_share && rng::bernoulli(word, p.store_close_prob)) {
+                vil.store[vi] = 0;
+                vc.closed = true;
+                for (std::size_t i = b; i < e; ++i) {
+                    vs.coop_start[i - b] = hh.coop[i];
+                    if (hh.size[i] > 0 && hh.coop[i] == 2) hh.coop[i] = 1;
+                }
+                for (std::size_t l = H; l < Hpad; ++l) vs.coop_start[l] = 0;
+            }
+        }
+
+        // 2. Weather of the village.
+        const auto wi = w.at(t, g);
+        vc.R = w.R[wi];
+        vc.P = w.P[wi];
+        vc.V = 1.0;
+        if (mech.weather) {
+            const rng::Stream ws(key, rep, EntityKind::Village, vid, slot,
+                                 static_cast<std::uint32_t>(Purpose::WeatherVillage));
+            const auto vw = ws.block(0);
+            vc.V = dmath::exp(p.sigma_V * rng::normal_pair(vw[0], vw[1]).z0 - 0.5 * p.sigma_V * p.sigma_V);
+        }
+
+        // Phase E, then pass A: 3 and 4(a).
+        if (mech.weather) {
+            std::size_t j = 0;
+            for (; j + kE * N <= Hpad; j += kE * N) PhaseE<kE>(j, id_b + static_cast<std::uint32_t>(j), yc, vs);
+            switch ((Hpad - j) / N) {  // the remaining 0..kE-1 vectors together
+                case 3: PhaseE<3>(j, id_b + static_cast<std::uint32_t>(j), yc, vs); break;
+                case 2: PhaseE<2>(j, id_b + static_cast<std::uint32_t>(j), yc, vs); break;
+                case 1: PhaseE<1>(j, id_b + static_cast<std::uint32_t>(j), yc, vs); break;
+                default: break;
+            }
+        }
+        double levy_sum = 0.0, shortfall_sum = 0.0;
+        {
+            std::size_t j = 0;
+            for (; j + N <= H; j += N)
+                PassA(ptrs_at(s, b + j), j, N, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
+            if (j < H) {
+                if (b + j + N <= n) {  // the vector runs into the next village: in place
+                    PassA(ptrs_at(s, b + j), j, H - j, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
+                } else {  // past the block's end: a padded copy
+                    const Ptrs tp = tail.load(s, b + j, H - j);
+                    PassA(tp, j, N, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
+                    tail.store(s, b + j, H - j);
+                }
+            }
+        }
+        vil.reserve[vi] += levy_sum;
+        vc.c = 0.0;
+        if (mech.reserve && shortfall_sum > 0.0 && vil.reserve[vi] > 0.0)
+            vc.c = std::min(1.0, vil.reserve[vi] / shortfall_sum);
+
+        // Village constants of steps 6, 9, 10.
+        vc.store = vil.store[vi] != 0;
+        if (mech.market) {
+            const double P = vc.P;
+            const double p_priv = P * (1.0 - p.private_margin);
+            vc.p_coop = P * (1.0 - p.coop_margin);
+            vc.state_share = 1.0 / (1.0 + dmath::exp(-(p.state_price - p_priv) / (p.channel_scale * P)));
+            vc.one_minus_share = 1.0 - vc.state_share;
+            vc.p_other = (1.0 - vc.state_share) * p_priv + vc.state_share * p.state_price;
+        }
+        if (mech.literacy) {
+            const double base = p.lambda0 + p.lambda_campaign + p.lambda_peer * vil.L[vi];
+            auto hazard = [](double x) {
+                if (x <= 0) return 0.0;
+                const double y = dmath::one_minus_exp_neg(x);
+                return y < 0 ? 0.0 : (y > 1 ? 1.0 : y);
+            };
+            vc.t_learn_other = bernoulli_threshold(hazard(base));
+            vc.t_learn_active = bernoulli_threshold(hazard(base + p.lambda_coop));
+        }
+        if (mech.adoption) {
+            const double x = p.p_inn * vil.store[vi] + p.q_imit * vil.M[vi] +
+                             (mech.bonus ? p.gamma_bonus * p.bonus : 0.0) +
+                             (mech.credit ? p.gamma_credit * yc.privilege : 0.0);
+            const double hz = x <= 0 ? 0.0 : [&] {
+                const double y = dmath::one_minus_exp_neg(x);
+                return y < 0 ? 0.0 : (y > 1 ? 1.0 : y);
+            }();
+            vc.t_join = bernoulli_threshold(hz);
+        }
+
+        // Pass B: 4(b)–10 and the stocks, kB vectors at a time.
+        double drawn_sum = 0.0;
+        vcnt.clear();
+        {
+            std::size_t j = 0;
+            Ptrs pt[kB];
+            for (; j + kB * N <= H; j += kB * N) {
+                for (int u = 0; u < kB; ++u) pt[u] = ptrs_at(s, b + j + static_cast<std::size_t>(u) * N);
+                PassB<kB>(pt, j, id_b + static_cast<std::uint32_t>(j), N, yc, vc, vs, acc, gini, vcnt, drawn_sum);
+            }
+            for (; j + N <= H; j += N) {
+                pt[0] = ptrs_at(s, b + j);
+                PassB<1>(pt, j, id_b + static_cast<std::uint32_t>(j), N, yc, vc, vs, acc, gini, vcnt, drawn_sum);
+            }
+            if (j < H) {
+                const auto id_j = id_b + static_cast<std::uint32_t>(j);
+                if (b + j + N <= n) {
+                    pt[0] = ptrs_at(s, b + j);
+                    PassB<1>(pt, j, id_j, H - j, yc, vc, vs, acc, gini, vcnt, drawn_sum);
+                } else {
+                    pt[0] = tail.load(s, b + j, H - j);
+                    PassB<1>(pt, j, id_j, N, yc, vc, vs, acc, gini, vcnt, drawn_sum);
+                    tail.store(s, b + j, H - j);
+                }
+            }
+        }
+        vil.reserve[vi] = std::max(0.0, vil.reserve[vi] - drawn_sum);
+        // 11. Year end.
+        vil.reserve[vi] *= 1.0 - p.reserve_decay;
+        const std::int64_t living = vcnt.sum(VillageCounts::kLiving), members = vcnt.sum(VillageCounts::kMembers),
+                           active = vcnt.sum(VillageCounts::kActive), adults = vcnt.sum(VillageCounts::kAdults),
+                           literate = vcnt.sum(VillageCounts::kLiterate);
+        vil.M[vi] = living ? static_cast<double>(members) / static_cast<double>(living) : 0.0;
+        vil.A[vi] = living ? static_cast<double>(active) / static_cast<double>(living) : 0.0;
+        vil.L[vi] = adults ? static_cast<double>(literate) / static_cast<double>(adults) : 0.0;
+        acc.count[static_cast<int>(Count::living)] += living;
+        acc.count[static_cast<int>(Count::persons)] += vcnt.sum(VillageCounts::kPersons);
+        acc.count[static_cast<int>(Count::passive)] += vcnt.sum(VillageCounts::kPassive);
+        acc.count[static_cast<int>(Count::active)] += active;
+        acc.count[static_cast<int>(Count::adults)] += adults;
+        acc.count[static_cast<int>(Count::literate)] += literate;
+        acc.count[static_cast<int>(Count::stores_open)] += vil.store[vi];
+        acc.real[static_cast<int>(Real::reserve)][0] += to_fixed(vil.reserve[vi]);
+    }
+    acc.count[static_cast<int>(Count::persons_start)] += persons_start;
+    acc.flush(tally);
+}
+
+// ---- hooks for tests and benchmarks -----------------------------------------
+
+void PhiloxBlocks(const rng::Key& key, const rng::Counter* ctr, rng::Block* out, std::size_t n) {
+    const DU du;
+    const std::size_t N = hn::Lanes(du);
+    alignas(64) std::uint64_t c[4][kMaxN], o[4][kMaxN];
+    for (std::size_t i = 0; i < n; i += N) {
+        const std::size_t m = std::min(N, n - i);
+        for (std::size_t l = 0; l < N; ++l)
+            for (int k = 0; k < 4; ++k) c[k][l] = l < m ? ctr[i + l][static_cast<std::size_t>(k)] : 0;
+        const Words4 w = Philox(hn::Load(du, c[0]), hn::Load(du, c[1]), hn::Load(du, c[2]), hn::Load(du, c[3]),
+                                key[0], key[1]);
+        for (int k = 0; k < 4; ++k) hn::Store(w.w[k], du, o[k]);
+        for (std::size_t l = 0; l < m; ++l)
+            for (int k = 0; k < 4; ++k) out[i + l][static_cast<std::size_t>(k)] = static_cast<std::uint32_t>(o[k][l]);
+    }
+}
+
+// kind: 0 words, 1 uniforms, 2 normals. Output word-major:
+// out[(b·4 + k)·households + h].
+template <int kKind>
+void HouseholdDraws(const rng::Key& key, std::uint32_t rep, std::uint32_t first, std::size_t households,
+                    std::uint32_t slot_purpose, std::uint32_t blocks, void* out_v) {
+    const DU du;
+    const DF df;
+    const std::size_t N = hn::Lanes(du);
+    const StreamConst sc = PrepareStream(rep, slot_purpose, key[0], key[1]);
+    for (std::size_t h = 0; h < households; h += N) {
+        const std::size_t m = std::min(N, households - h);
+        const VU ids = Ids(static_cast<std::uint64_t>(first) + h);
+        Words4 wk[4];
+        for (std::uint32_t b = 0; b < blocks; ++b) {
+            if (b % 4 == 0) {
+                const std::uint32_t bl[4] = {b, b + 1, b + 2, b + 3};
+                if (blocks - b >= 4) PhiloxEntityK<4>(ids, sc, bl, wk);
+                else if (blocks - b >= 2) PhiloxEntityK<2>(ids, sc, bl, wk), PhiloxEntityK<1>(ids, sc, bl + 2, wk + 2);
+                else PhiloxEntityK<1>(ids, sc, bl, wk);
+            }
+            const Words4& w = wk[b % 4];
+            for (int k = 0; k < 4; ++k) {
+                const std::size_t at = (static_cast<std::size_t>(b) * 4 + static_cast<std::size_t>(k)) * households + h;
+                if constexpr (kKind == 0) {
+                    auto* out = static_cast<std::uint32_t*>(out_v);
+#if HWY_TARGET != HWY_SCALAR
+                    if (m == N) {
+                        const hn::Rebind<std::uint32_t, DU> d32;
+                        hn::StoreU(hn::TruncateTo(d32, w.w[k]), d32, out + at);
+                        continue;
+                    }
+#endif
+                    alignas(64) std::uint64_t tmp[kMaxN];
+                    hn::Store(w.w[k], du, tmp);
+                    for (std::size_t l = 0; l < m; ++l) out[at + l] = static_cast<std::uint32_t>(tmp[l]);
+                } else if constexpr (kKind == 1) {
+                    auto* out = static_cast<double*>(out_v);
+                    if (m == N) {
+                        hn::StoreU(Uniform(w.w[k]), df, out + at);
+                    } else {
+                        alignas(64) double tmp[kMaxN];
+                        hn::Store(Uniform(w.w[k]), df, tmp);
+                        std::copy_n(tmp, m, out + at);
+                    }
+                }
+            }
+            if constexpr (kKind == 2) {
+                auto* out = static_cast<double*>(out_v);
+                VF z[4];
+                NormalPair(w.w[0], w.w[1], z[0], z[1]);
+                NormalPair(w.w[2], w.w[3], z[2], z[3]);
+                for (int k = 0; k < 4; ++k) {
+                    const std::size_t at =
+                        (static_cast<std::size_t>(b) * 4 + static_cast<std::size_t>(k)) * households + h;
+                    if (m == N) {
+                        hn::StoreU(z[k], df, out + at);
+                    } else {
+                        alignas(64) double tmp[kMaxN];
+                        hn::Store(z[k], df, tmp);
+                        std::copy_n(tmp, m, out + at);
+                    }
+                }
+            }
+        }
+    }
+}
+
+void HouseholdWords(const rng::Key& key, std::uint32_t rep, std::uint32_t first, std::size_t households,
+                    std::uint32_t slot_purpose, std::uint32_t blocks, void* out) {
+    HouseholdDraws<0>(key, rep, first, households, slot_purpose, blocks, out);
+}
+void HouseholdUniforms(const rng::Key& key, std::uint32_t rep, std::uint32_t first, std::size_t households,
+                       std::uint32_t slot_purpose, std::uint32_t blocks, void* out) {
+    HouseholdDraws<1>(key, rep, first, households, slot_purpose, blocks, out);
+}
+void HouseholdNormals(const rng::Key& key, std::uint32_t rep, std::uint32_t first, std::size_t households,
+                      std::uint32_t slot_purpose, std::uint32_t blocks, void* out) {
+    HouseholdDraws<2>(key, rep, first, households, slot_purpose, blocks, out);
+}
+
+void MathLanes(int f, const double* in, double* out, std::size_t n) {
+    const DF df;
+    const DI di;
+    const DU du;
+    const std::size_t N = hn::Lanes(df);
+    alignas(64) double a[kMaxN], r[kMaxN];
+    for (std::size_t i = 0; i < n; i += N) {
+        const std::size_t m = std::min(N, n - i);
+        for (std::size_t l = 0; l < N; ++l) a[l] = l < m ? in[i + l] : 0.0;
+        const VF x = hn::Load(df, a);
+        VF y;
+        switch (f) {
+            case 0: y = Exp(x); break;
+            case 1: y = Log(x); break;
+            case 2: {
+                VF s, c;
+                SinCos2Pi<true>(x, s, c);
+                y = s;
+                break;
+            }
+            case 3: {
+                VF s, c;
+                SinCos2Pi<true>(x, s, c);
+                y = c;
+                break;
+            }
+            case 4: y = OneMinusExpNeg(x); break;
+            case 5: {
+                const VU bits = hn::BitCast(du, x);
+                y = NormalZ0(hn::ShiftRight<32>(bits), hn::And(bits, SetU(0xFFFFFFFFull)));
+                break;
+            }
+            case 6: y = hn::BitCast(df, ToFixed(x)); break;
+            case 7: y = I2D(GiniBin(x)); break;
+            default: y = x;
+        }
+        (void)di;
+        hn::Store(y, df, r);
+        std::copy_n(r, m, out + i);
+    }
+}
+
+std::size_t LanesOf() { return hn::Lanes(DF()); }
+
+#undef ARTEL_U
+
+}  // namespace HWY_NAMESPACE
+}  // namespace simd_detail
+}  // namespace model
+}  // namespace artel
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace artel::model {
+namespace simd_detail {
+namespace {
+
+struct TargetOps {
+    std::int64_t target;
+    const char* name;
+    StepFn step;
+    PhiloxBlocksFn philox_blocks;
+    HouseholdFn words, uniforms, normals;
+    MathFnPtr math;
+    LanesFn lanes;
+};
+
+#define ARTEL_SIMD_ENTRY(TARGET, NS, NAME)                                                               \
+    TargetOps {                                                                                          \
+        TARGET, NAME, &NS::StepYear, &NS::PhiloxBlocks, &NS::HouseholdWords, &NS::HouseholdUniforms,     \
+            &NS::HouseholdNormals, &NS::MathLanes, &NS::LanesOf                                          \
+    }
+
+// Best first.
+const TargetOps kTargets[] = {
+#if HWY_TARGETS & HWY_AVX3_DL
+    ARTEL_SIMD_ENTRY(HWY_AVX3_DL, N_AVX3_DL, "avx3_dl"),
+#endif
+#if HWY_TARGETS & HWY_AVX3
+    ARTEL_SIMD_ENTRY(HWY_AVX3, N_AVX3, "avx3"),
+#endif
+#if HWY_TARGETS & HWY_AVX2
+    ARTEL_SIMD_ENTRY(HWY_AVX2, N_AVX2, "avx2"),
+#endif
+#if HWY_TARGETS & HWY_SSE4
+    ARTEL_SIMD_ENTRY(HWY_SSE4, N_SSE4, "sse4"),
+#endif
+#if HWY_TARGETS & HWY_SSSE3
+    ARTEL_SIMD_ENTRY(HWY_SSSE3, N_SSSE3, "ssse3"),
+#endif
+#if HWY_TARGETS & HWY_EMU128
+    ARTEL_SIMD_ENTRY(HWY_EMU128, N_EMU128, "emu128"),
+#endif
+#if HWY_TARGETS & HWY_SCALAR
+    ARTEL_SIMD_ENTRY(HWY_SCALAR, N_SCALAR, "scalar"),
+#endif
+};
+#undef ARTEL_SIMD_ENTRY
+constexpr int kNumTargets = static_cast<int>(sizeof(kTargets) / sizeof(kTargets[0]));
+
+// hwy::SupportedTargets runs CPUID (slow under a hypervisor): ask once.
+std::int64_t supported_mask() {
+    static const std::int64_t mask = hwy::SupportedTargets();
+    return mask;
+}
+
+bool supported(const TargetOps& op) {
+    if (op.target == HWY_SCALAR || op.target == HWY_EMU128) return true;
+    return (supported_mask() & op.target) != 0;
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// Index into kTargets of a name; throws for unknown or unsupported names.
+int resolve(const std::string& raw) {
+    std::string name = lower(raw);
+    if (name.empty() || name == "auto" || name == "best") {
+        for (int i = 0; i < kNumTargets; ++i)
+            if (supported(kTargets[i])) return i;
+        throw std::invalid_argument("SIMD: no usable instruction set");
+    }
+    if (name == "avx512") name = "avx3";
+    if (name == "scalar-simd" || name == "emu128" || name == "scalar") {
+        for (int i = 0; i < kNumTargets; ++i)
+            if (kTargets[i].target == HWY_SCALAR || kTargets[i].target == HWY_EMU128) return i;
+    }
+    for (int i = 0; i < kNumTargets; ++i) {
+        if (name != kTargets[i].name) continue;
+        if (!supported(kTargets[i]))
+            throw std::invalid_argument("SIMD instruction set '" + raw + "' is not supported by this CPU");
+        return i;
+    }
+    std::string known;
+    for (int i = 0; i < kNumTargets; ++i) known += std::string(i ? ", " : "") + kTargets[i].name;
+    throw std::invalid_argument("unknown SIMD instruction set '" + raw + "' (auto, " + known + ")");
+}
+
+std::atomic<int>& chosen() {
+    static std::atomic<int> index{[] {
+        const char* env = std::getenv("ARTEL_SIMD");
+        return resolve(env ? std::string(env) : std::string("auto"));
+    }()};
+    return index;
+}
+
+const TargetOps& ops(const std::string& name) {
+    if (name.empty()) return kTargets[chosen().load(std::memory_order_relaxed)];
+    return kTargets[resolve(name)];
+}
+
+}  // namespace
+}  // namespace simd_detail
+
+void step_year_simd(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
+                    Tally& tally, GiniHistogram& gini) {
+    simd_detail::kTargets[simd_detail::chosen().load(std::memory_order_relaxed)].step(p, w, t, s, scratch, tally,
+                                                                                       gini);
+}
+
+void set_simd_target(const std::string& name) {
+    const int i = simd_detail::resolve(name);
+    simd_detail::chosen().store(i, std::memory_order_relaxed);
+}
+
+std::string simd_target() { return simd_detail::kTargets[simd_detail::chosen().load()].name; }
+
+std::vector<std::string> available_simd_targets() {
+    std::vector<std::string> out;
+    for (const auto& op : simd_detail::kTargets)
+        if (simd_detail::supported(op)) out.emplace_back(op.name);
+    return out;
+}
+
+namespace simd {
+
+void philox_blocks(const std::string& target, const rng::Key& key, const rng::Counter* ctr, rng::Block* out,
+                   std::size_t n) {
+    simd_detail::ops(target).philox_blocks(key, ctr, out, n);
+}
+void household_words(const std::string& target, const rng::Key& key, std::uint32_t rep, std::uint32_t first,
+                     std::size_t households, std::uint32_t slot_purpose, std::uint32_t blocks, std::uint32_t* out) {
+    simd_detail::ops(target).words(key, rep, first, households, slot_purpose, blocks, out);
+}
+void household_uniforms(const std::string& target, const rng::Key& key, std::uint32_t rep, std::uint32_t first,
+                        std::size_t households, std::uint32_t slot_purpose, std::uint32_t blocks, double* out) {
+    simd_detail::ops(target).uniforms(key, rep, first, households, slot_purpose, blocks, out);
+}
+void household_normals(const std::string& target, const rng::Key& key, std::uint32_t rep, std::uint32_t first,
+                       std::size_t households, std::uint32_t slot_purpose, std::uint32_t blocks, double* out) {
+    simd_detail::ops(target).normals(key, rep, first, households, slot_purpose, blocks, out);
+}
+void math_lanes(const std::string& target, MathFn f, const double* in, double* out, std::size_t n) {
+    simd_detail::ops(target).math(static_cast<int>(f), in, out, n);
+}
+std::size_t lanes_of(const std::string& target) { return simd_detail::ops(target).lanes(); }
+
+}  // namespace simd
+}  // namespace artel::model
+#endif  // HWY_ONCE
