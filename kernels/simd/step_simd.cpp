@@ -26,8 +26,8 @@
 #include "kernels/simd/step_simd.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
-#include <initializer_list>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -59,8 +59,28 @@ struct VillageScratch {
     std::vector<std::uint64_t> hy2;     // HouseholdYear words 2 and 3 (birth, eldest literate)
     std::vector<std::uint64_t> hy3;
     std::vector<std::int32_t> coop_start;  // only for a village whose store closed in step 1
+    std::vector<std::int64_t> gbin, gfx;   // Gini bin (kGiniBins: none) and fixed-point wealth
+    // Per village of the block: the organiser's word, V, thresholds, closing.
+    std::vector<std::uint64_t> vword;
+    std::vector<double> vV;
+    std::vector<std::int64_t> vjoin, vlearn_other, vlearn_active;
+    std::vector<std::uint8_t> vclosed;
+    void reserve_villages(std::size_t nv) {
+        if (vword.size() >= nv) return;
+        vword.assign(nv, 0);
+        vV.assign(nv, 1.0);
+        vjoin.assign(nv, 0);
+        vlearn_other.assign(nv, 0);
+        vlearn_active.assign(nv, 0);
+        vclosed.assign(nv, 0);
+    }
+    // The year's Gini histogram, with a spare last bin for dissolved lanes.
+    std::vector<std::int64_t> gn, gsum;
     void reserve(std::size_t n) {
+        if (gn.empty()) gn.assign(kGiniBins + 1, 0), gsum.assign(kGiniBins + 1, 0);
         if (shortfall.size() >= n) return;
+        gbin.assign(n, kGiniBins);
+        gfx.assign(n, 0);
         shortfall.assign(n, 0.0);
         E.assign(n, 1.0);
         hy2.assign(n, 0);
@@ -108,6 +128,10 @@ constexpr int kB = 2;
 struct Ptrs {
     std::int32_t *size, *adults, *literate, *coop, *hunger;
     double *land, *grain, *cash, *debt, *skill;
+    Ptrs at(std::size_t i) const {
+        return {size + i, adults + i, literate + i, coop + i, hunger + i,
+                land + i, grain + i,  cash + i,     debt + i, skill + i};
+    }
 };
 
 inline Ptrs ptrs_at(BlockState& s, std::size_t i) {
@@ -180,6 +204,12 @@ struct Acc {
     void count_real_const(Real r, std::size_t n, double x) {
         real[static_cast<int>(r)][0] += static_cast<std::int64_t>(n) * to_fixed(x);
     }
+    // tally.add(c, -x) lane-wise.
+    HWY_INLINE void add_neg(Count c, VI x) {
+        const DI di;
+        std::int64_t* p = lanes[static_cast<int>(c)];
+        hn::Store(hn::Sub(hn::Load(di, p), x), di, p);
+    }
     // tally.add(c, 1) for every lane of m.
     HWY_INLINE void add(Count c, MF m) {
         const DI di;
@@ -207,6 +237,16 @@ HWY_INLINE void ordered_sum(VF v, double& sum) {
     alignas(64) double tmp[kMaxN];
     hn::Store(v, d, tmp);
     for (std::size_t l = 0; l < hn::Lanes(d); ++l) sum += tmp[l];
+}
+// The same for the lanes of m only (the others are +0.0, which would leave
+// the sum unchanged anyway).
+HWY_INLINE void ordered_sum(MF m, VF v, double& sum) {
+    const DF d;
+    alignas(64) double tmp[kMaxN];
+    std::uint8_t bits[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    hn::Store(v, d, tmp);
+    hn::StoreMaskBits(d, m, bits);
+    for (unsigned b = bits[0]; b; b &= b - 1) sum += tmp[__builtin_ctz(b)];
 }
 
 // first, first + 1, ... (Highway's Iota goes through memory: a store-forwarding
@@ -278,7 +318,7 @@ HWY_NOINLINE void PhaseE(std::size_t j, std::uint32_t id_j, const YearConst& yc,
 
 // ---- pass A: steps 3 and 4(a) ---------------------------------------------
 
-HWY_NOINLINE void PassA(const Ptrs& h, std::size_t j, std::size_t nvalid, const YearConst& yc,
+HWY_NOINLINE void PassA(const Ptrs& base, std::size_t i0, std::size_t j, std::size_t nvalid, const YearConst& yc,
                       const VillageConst& vc, VillageScratch& vs, Acc& acc, std::int64_t& persons_start,
                       double& levy_sum, double& short_sum) {
     const DF df;
@@ -286,6 +326,7 @@ HWY_NOINLINE void PassA(const Ptrs& h, std::size_t j, std::size_t nvalid, const 
     const Params& p = *yc.p;
     const auto& mech = p.mechanisms;
 
+    const Ptrs h = base.at(i0);
     // Lanes from nvalid on belong to the next village: they are read (in
     // bounds), treated as dissolved, and written back unchanged.
     const bool partial = nvalid < hn::Lanes(df);
@@ -338,7 +379,7 @@ HWY_NOINLINE void PassA(const Ptrs& h, std::size_t j, std::size_t nvalid, const 
         grain = Sel(is_short, hn::Add(grain, bought), grain);
         acc.add(Real::bought, is_short, bought);
         Dst = hn::IfThenElseZero(is_short, Sel(canpay, hn::Zero(df), hn::Sub(D, bought)));
-        ordered_sum(Dst, short_sum);
+        ordered_sum(is_short, Dst, short_sum);
     }
     hn::StoreU(Dst, df, vs.shortfall.data() + j);
     // (dissolved and foreign lanes were not changed: grain, cash are selects on alive)
@@ -394,8 +435,8 @@ HWY_INLINE bool AnyOf(const MF* m) {
 // bookkeeping) overlap. The values in each lane are those of the scalar
 // kernel whatever U is.
 template <int U>
-HWY_NOINLINE void PassB(const Ptrs* h, std::size_t j, std::uint32_t id0, std::size_t nvalid, const YearConst& yc,
-                      const VillageConst& vc, VillageScratch& vs, Acc& acc, GiniHistogram& gini,
+HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::uint32_t id0, std::size_t nvalid, const YearConst& yc,
+                      const VillageConst& vc, VillageScratch& vs, Acc& acc, GiniHistogram& /*gini*/,
                       VillageCounts& vcnt, double& drawn_sum) {
     const DF df;
     const DI di;
@@ -405,6 +446,8 @@ HWY_NOINLINE void PassB(const Ptrs* h, std::size_t j, std::uint32_t id0, std::si
     const auto& mech = p.mechanisms;
     const VF P = SetF(vc.P);
 
+    Ptrs h[U];
+    ARTEL_U h[u] = base.at(i0 + u * N);
     VI size[U], adults[U], literate[U], coop[U], hunger[U], coop_start[U];
     VF land[U], grain[U], cash[U], debt[U], skill[U], need[U];
     VU ids[U];
@@ -466,6 +509,27 @@ HWY_NOINLINE void PassB(const Ptrs* h, std::size_t j, std::uint32_t id0, std::si
         return hy + slot[b] * U;
     };
 
+    // Coming-of-age and death words, drawn now (with the HouseholdYear blocks
+    // above) so that they are ready when step 5 needs them. The block counts
+    // are upper bounds from the state at load: a famine death in step 4 can
+    // only lower the children present and the size after a birth.
+    Words4 wbC[U][8], wbD[U][8];
+    int nbC[U] = {}, nbD[U] = {};
+    if (mech.demography && AnyOf<U>(alive)) {
+        ARTEL_U {
+            const VU w2 = yc.store_hy0 ? hn::LoadU(du, vs.hy2.data() + j + u * N) : block(0)[u].w[2];
+            const VI ch = hn::IfThenElseZero(ToI(alive[u]), hn::Sub(size[u], adults[u]));
+            const MF birth =
+                hn::And(hn::And(alive[u], ToF(hn::And(hn::Gt(adults[u], SetI(1)), hn::Lt(size[u], SetI(p.birth_cap))))),
+                        Below(w2, SetI(yc.t_birth)));
+            const VI sz = hn::IfThenElseZero(ToI(alive[u]), Sel(birth, hn::Add(size[u], SetI(1)), size[u]));
+            nbC[u] = std::min(8, static_cast<int>((hn::GetLane(hn::MaxOfLanes(di, ch)) + 1) >> 1));
+            nbD[u] = std::min(8, static_cast<int>((hn::GetLane(hn::MaxOfLanes(di, sz)) + 3) >> 2));
+        }
+        PhiloxRangePerU<U>(ids, yc.age, nbC, wbC);
+        PhiloxRangePerU<U>(ids, yc.death, nbD, wbD);
+    }
+
     // 4(b)–(d), famine, consumption.
     {
         VF D[U];
@@ -481,7 +545,7 @@ HWY_NOINLINE void PassB(const Ptrs* h, std::size_t j, std::uint32_t id0, std::si
                 ARTEL_U {
                     const VF take = full ? D[u] : hn::Mul(SetF(vc.c), D[u]);
                     grain[u] = Sel(m[u], hn::Add(grain[u], take), grain[u]);
-                    ordered_sum(hn::IfThenElseZero(m[u], take), drawn_sum);  // household order
+                    ordered_sum(m[u], take, drawn_sum);  // household order
                     acc.add(Real::reserve_drawn, m[u], take);
                     D[u] = Sel(m[u], full ? hn::Zero(df) : hn::Sub(D[u], take), D[u]);
                 }
@@ -582,8 +646,13 @@ HWY_NOINLINE void PassB(const Ptrs* h, std::size_t j, std::uint32_t id0, std::si
                 const VI t_age = SetI(yc.t_age), t_school = SetI(yc.t_school);
                 int nb[U];
                 ARTEL_U nb[u] = static_cast<int>((hn::GetLane(hn::MaxOfLanes(di, ch[u])) + 1) >> 1);
-                Words4 wb[U][8];
-                PhiloxRangePerU<U>(ids, yc.age, nb, wb);
+                ARTEL_U {  // (never more blocks than drawn above, but be safe)
+                    if (nb[u] > nbC[u]) {
+                        PhiloxRange<1>(&ids[u], yc.age, static_cast<std::uint32_t>(nbC[u]), nb[u] - nbC[u], wbC[u] + nbC[u]);
+                        nbC[u] = nb[u];
+                    }
+                }
+                auto& wb = wbC;
                 ARTEL_U {
                     VI came_n = hn::Zero(di), lit_n = hn::Zero(di);
                     for (int b = 0; b < nb[u]; ++b) {
@@ -608,9 +677,12 @@ HWY_NOINLINE void PassB(const Ptrs* h, std::size_t j, std::uint32_t id0, std::si
                 ARTEL_U {
                     sz[u] = hn::IfThenElseZero(ToI(alive[u]), size[u]);
                     nb[u] = static_cast<int>((hn::GetLane(hn::MaxOfLanes(di, sz[u])) + 3) >> 2);
+                    if (nb[u] > nbD[u]) {
+                        PhiloxRange<1>(&ids[u], yc.death, static_cast<std::uint32_t>(nbD[u]), nb[u] - nbD[u], wbD[u] + nbD[u]);
+                        nbD[u] = nb[u];
+                    }
                 }
-                Words4 wb[U][8];
-                PhiloxRangePerU<U>(ids, yc.death, nb, wb);
+                auto& wb = wbD;
                 ARTEL_U {
                     VI dead = hn::Zero(di), dead_ad = hn::Zero(di), dead_lit = hn::Zero(di);  // negative counts
                     for (int b = 0; b < nb[u]; ++b) {
@@ -629,7 +701,7 @@ HWY_NOINLINE void PassB(const Ptrs* h, std::size_t j, std::uint32_t id0, std::si
                     literate[u] = hn::Add(literate[u], dead_lit);
                     adults[u] = hn::Add(adults[u], dead_ad);
                     size[u] = hn::Add(size[u], dead);
-                    acc.count[static_cast<int>(Count::deaths)] -= hn::GetLane(hn::SumOfLanes(di, dead));
+                    acc.add_neg(Count::deaths, dead);
                 }
             }
             ARTEL_U {
@@ -826,16 +898,10 @@ HWY_NOINLINE void PassB(const Ptrs* h, std::size_t j, std::uint32_t id0, std::si
 
         const VF wx = hn::Sub(hn::Add(cash[u], hn::Mul(P, grain[u])), debt[u]);
         const VF wealth = Sel(hn::Gt(wx, hn::Zero(df)), wx, hn::Zero(df));
-        alignas(64) std::int64_t bin[kMaxN], fx[kMaxN];
-        hn::Store(GiniBin(wealth), di, bin);
-        hn::Store(ToFixed(hn::IfThenElseZero(alive[u], wealth)), di, fx);
-        std::uint8_t mb[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        hn::StoreMaskBits(df, alive[u], mb);
-        for (unsigned bits = mb[0]; bits; bits &= bits - 1) {
-            const int l = __builtin_ctz(bits);
-            gini.n[static_cast<std::size_t>(bin[l])] += 1;
-            gini.sum[static_cast<std::size_t>(bin[l])] += fx[l];
-        }
+        // Gini: bin and fixed-point wealth, added to the histogram at the
+        // village's end (dissolved lanes go to a spare bin).
+        hn::StoreU(Sel(ai, GiniBin(wealth), SetI(kGiniBins)), di, vs.gbin.data() + j + u * N);
+        hn::StoreU(ToFixed(hn::IfThenElseZero(alive[u], wealth)), di, vs.gfx.data() + j + u * N);
 
         if (partial) {
             size[u] = Sel(valid, size[u], LoadI32(h[u].size));
@@ -857,6 +923,86 @@ HWY_NOINLINE void PassB(const Ptrs* h, std::size_t j, std::uint32_t id0, std::si
         hn::StoreU(cash[u], df, h[u].cash);
         hn::StoreU(debt[u], df, h[u].debt);
         hn::StoreU(skill[u], df, h[u].skill);
+    }
+}
+
+// ---- per-village constants, N villages at a time ---------------------------------
+
+// rng::bernoulli's threshold (threshold.hpp) lane-wise.
+HWY_INLINE VI ThresholdV(VF p) {
+    const DF df;
+    const VF y = hn::Sub(hn::Mul(p, SetF(4294967296.0)), SetF(0.5));
+    VI t = RoundShiftedToInt(hn::Add(hn::Ceil(Sel(hn::Lt(y, SetF(4294967296.0)), y, hn::Zero(df))), SetF(0x1.8p52)));
+    t = Sel(hn::Ge(y, SetF(4294967296.0)), SetI(std::int64_t{1} << 32), t);
+    t = Sel(hn::Le(y, hn::Zero(df)), hn::Zero(DI()), t);
+    t = Sel(hn::Not(hn::Gt(p, hn::Zero(df))), hn::Zero(DI()), t);
+    return t;
+}
+
+// Step 1's organiser word and step 2's V of villages v0 .. v0 + nv - 1
+// (village ids vid0 + v).
+HWY_NOINLINE void VillageDraws(const StreamConst& org, const StreamConst& wvil, std::uint32_t vid0, std::size_t nv,
+                               bool adoption, bool weather, double sigma_V, VillageScratch& vs) {
+    const DF df;
+    const DU du;
+    const std::size_t N = hn::Lanes(df);
+    const double c2V = 0.5 * sigma_V * sigma_V;
+    for (std::size_t v = 0; v < nv; v += N) {
+        // Village streams: entity word = (kind 1 << 30) | village id.
+        const VU ids = hn::Or(Ids(static_cast<std::uint64_t>(vid0) + v), SetU(std::uint64_t{1} << 30));
+        alignas(64) std::uint64_t wtmp[kMaxN];
+        alignas(64) double vtmp[kMaxN];
+        const std::size_t m = std::min(N, nv - v);
+        if (adoption) {
+            const Words4 o = PhiloxEntity(ids, org, 0);
+            hn::Store(o.w[0], du, wtmp);
+            std::copy_n(wtmp, m, vs.vword.data() + v);
+        }
+        if (weather) {
+            const Words4 ww = PhiloxEntity(ids, wvil, 0);
+            const VF V = Exp(hn::Sub(hn::Mul(SetF(sigma_V), NormalZ0(ww.w[0], ww.w[1])), SetF(c2V)));
+            hn::Store(V, df, vtmp);
+            std::copy_n(vtmp, m, vs.vV.data() + v);
+        } else {
+            std::fill_n(vs.vV.data() + v, m, 1.0);
+        }
+    }
+}
+
+// The thresholds of joining (step 10) and learning (step 9) of every village,
+// from its store (after step 1), M and L.
+HWY_NOINLINE void VillageThresholds(const Params& p, double privilege, const BlockState& s, VillageScratch& vs) {
+    const DF df;
+    const DI di;
+    const std::size_t N = hn::Lanes(df);
+    const auto& mech = p.mechanisms;
+    const auto nv = static_cast<std::size_t>(s.villages);
+    const double bterm = mech.bonus ? p.gamma_bonus * p.bonus : 0.0;
+    const double cterm = mech.credit ? p.gamma_credit * privilege : 0.0;
+    alignas(64) double M[kMaxN], L[kMaxN];
+    alignas(64) std::int64_t st[kMaxN], out[3][kMaxN];
+    for (std::size_t v = 0; v < nv; v += N) {
+        const std::size_t m = std::min(N, nv - v);
+        for (std::size_t l = 0; l < N; ++l) {
+            const bool in = l < m;
+            M[l] = in ? s.vil.M[v + l] : 0.0;
+            L[l] = in ? s.vil.L[v + l] : 0.0;
+            st[l] = in ? s.vil.store[v + l] : 0;
+        }
+        VF x[3], hz[3];
+        // x = p_inn·store + q_imit·M + γ_bonus·bonus + γ_credit·privilege, left to right
+        x[0] = hn::Add(hn::Add(hn::Add(hn::Mul(SetF(p.p_inn), I2D(hn::Load(di, st))), hn::Mul(SetF(p.q_imit), hn::Load(df, M))),
+                               SetF(bterm)),
+                       SetF(cterm));
+        // base = λ0 + λ_campaign + λ_peer·L
+        const VF base = hn::Add(SetF(p.lambda0 + p.lambda_campaign), hn::Mul(SetF(p.lambda_peer), hn::Load(df, L)));
+        x[1] = base;
+        x[2] = hn::Add(base, SetF(p.lambda_coop));
+        HazardK<3>(x, hz);
+        for (int k = 0; k < 3; ++k) hn::Store(ThresholdV(hz[k]), di, out[k]);
+        std::copy_n(out[0], m, vs.vjoin.data() + v);
+        std::copy_n(out[1], m, vs.vlearn_other.data() + v);
+        std::copy_n(out[2], m, vs.vlearn_active.data() + v);
     }
 }
 
@@ -915,6 +1061,49 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     VillageCounts vcnt;
     std::int64_t persons_start = 0;
     Tail tail;
+    const Ptrs hbase = ptrs_at(s, 0);
+
+    // Village draws (N villages per vector), step 1 of every village (its
+    // households' demotion is done when the village comes), the thresholds
+    // that depend on the store after step 1, and the region constants.
+    const auto nvil = static_cast<std::size_t>(s.villages);
+    vs.reserve_villages(nvil);
+    VillageDraws(PrepareStream(rep, (slot << 8) | static_cast<std::uint32_t>(Purpose::Organiser), key[0], key[1]),
+                 PrepareStream(rep, (slot << 8) | static_cast<std::uint32_t>(Purpose::WeatherVillage), key[0], key[1]),
+                 s.village_id(0), nvil, mech.adoption, mech.weather, p.sigma_V, vs);
+    for (std::size_t vi = 0; vi < nvil; ++vi) {
+        vs.vclosed[vi] = 0;
+        if (!mech.adoption) continue;
+        const auto word = static_cast<std::uint32_t>(vs.vword[vi]);
+        if (!vil.store[vi]) {
+            if (rng::bernoulli(word, p.organiser_rate)) vil.store[vi] = 1;
+        } else if (vil.A[vi] < p.store_min_share && rng::bernoulli(word, p.store_close_prob)) {
+            vil.store[vi] = 0;
+            vs.vclosed[vi] = 1;
+        }
+    }
+    if (mech.adoption || mech.literacy) VillageThresholds(p, yc.privilege, s, vs);
+    struct RegionConst {
+        double R, P, state_share, one_minus_share, p_coop, p_other;
+    };
+    std::array<RegionConst, 64> region_small{};
+    std::vector<RegionConst> region_big;
+    RegionConst* region = region_small.data();
+    if (G > region_small.size()) region_big.resize(G), region = region_big.data();
+    for (std::uint32_t g = 0; g < G; ++g) {
+        auto& rc = region[g];
+        const auto wi = w.at(t, g);
+        rc.R = w.R[wi];
+        rc.P = w.P[wi];
+        if (mech.market) {
+            const double P = rc.P;
+            const double p_priv = P * (1.0 - p.private_margin);
+            rc.p_coop = P * (1.0 - p.coop_margin);
+            rc.state_share = 1.0 / (1.0 + dmath::exp(-(p.state_price - p_priv) / (p.channel_scale * P)));
+            rc.one_minus_share = 1.0 - rc.state_share;
+            rc.p_other = (1.0 - rc.state_share) * p_priv + rc.state_share * p.state_price;
+        }
+    }
 
     for (std::int64_t v = 0; v < s.villages; ++v) {
         const auto vi = static_cast<std::size_t>(v);
@@ -924,58 +1113,49 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         const std::uint32_t id_b = s.household_id(b);
         VillageConst vc{};
 
-        // 1. Organisers.
-        if (mech.adoption) {
-            const rng::Stream org(key, rep, EntityKind::Village, vid, slot,
-                                  static_cast<std::uint32_t>(Purpose::Organiser));
-            const auto word = org.word(0);
-            if (!vil.store[vi]) {
-                if (rng::bernoulli(word, p.organiser_rate)) vil.store[vi] = 1;
-            } else if (vil.A[vi] < p.store_min_share && rng::bernoulli(word, p.store_close_prob)) {
-                vil.store[vi] = 0;
-                vc.closed = true;
-                for (std::size_t i = b; i < e; ++i) {
-                    vs.coop_start[i - b] = hh.coop[i];
-                    if (hh.size[i] > 0 && hh.coop[i] == 2) hh.coop[i] = 1;
-                }
-                for (std::size_t l = H; l < Hpad; ++l) vs.coop_start[l] = 0;
+        // 1. Organisers: a store that closed demotes its active members.
+        if (vs.vclosed[vi]) {
+            vc.closed = true;
+            for (std::size_t i = b; i < e; ++i) {
+                vs.coop_start[i - b] = hh.coop[i];
+                if (hh.size[i] > 0 && hh.coop[i] == 2) hh.coop[i] = 1;
             }
+            for (std::size_t l = H; l < Hpad; ++l) vs.coop_start[l] = 0;
         }
 
         // 2. Weather of the village.
-        const auto wi = w.at(t, g);
-        vc.R = w.R[wi];
-        vc.P = w.P[wi];
-        vc.V = 1.0;
-        if (mech.weather) {
-            const rng::Stream ws(key, rep, EntityKind::Village, vid, slot,
-                                 static_cast<std::uint32_t>(Purpose::WeatherVillage));
-            const auto vw = ws.block(0);
-            vc.V = dmath::exp(p.sigma_V * rng::normal_pair(vw[0], vw[1]).z0 - 0.5 * p.sigma_V * p.sigma_V);
-        }
+        const RegionConst& rc = region[g];
+        vc.R = rc.R;
+        vc.P = rc.P;
+        vc.V = vs.vV[vi];
 
         // Phase E, then pass A: 3 and 4(a).
         if (mech.weather) {
             std::size_t j = 0;
-            for (; j + kE * N <= Hpad; j += kE * N) PhaseE<kE>(j, id_b + static_cast<std::uint32_t>(j), yc, vs);
-            switch ((Hpad - j) / N) {  // the remaining 0..kE-1 vectors together
-                case 3: PhaseE<3>(j, id_b + static_cast<std::uint32_t>(j), yc, vs); break;
-                case 2: PhaseE<2>(j, id_b + static_cast<std::uint32_t>(j), yc, vs); break;
-                case 1: PhaseE<1>(j, id_b + static_cast<std::uint32_t>(j), yc, vs); break;
-                default: break;
+            // The village's vectors in groups of at most kE, as even as possible
+            // (13 = 4 + 3 + 3 + 3: a lone vector would wait on its own chains).
+            const std::size_t C = Hpad / N, groups = (C + kE - 1) / kE;
+            for (std::size_t gi = 0; gi < groups; ++gi) {
+                const std::size_t k = C / groups + (gi < C % groups ? 1 : 0);
+                const auto id_j = id_b + static_cast<std::uint32_t>(j);
+                switch (k) {
+                    case 4: PhaseE<4>(j, id_j, yc, vs); break;
+                    case 3: PhaseE<3>(j, id_j, yc, vs); break;
+                    case 2: PhaseE<2>(j, id_j, yc, vs); break;
+                    default: PhaseE<1>(j, id_j, yc, vs); break;
+                }
+                j += k * N;
             }
         }
         double levy_sum = 0.0, shortfall_sum = 0.0;
         {
             std::size_t j = 0;
-            for (; j + N <= H; j += N)
-                PassA(ptrs_at(s, b + j), j, N, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
+            for (; j + N <= H; j += N) PassA(hbase, b + j, j, N, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
             if (j < H) {
                 if (b + j + N <= n) {  // the vector runs into the next village: in place
-                    PassA(ptrs_at(s, b + j), j, H - j, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
+                    PassA(hbase, b + j, j, H - j, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
                 } else {  // past the block's end: a padded copy
-                    const Ptrs tp = tail.load(s, b + j, H - j);
-                    PassA(tp, j, N, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
+                    PassA(tail.load(s, b + j, H - j), 0, j, N, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
                     tail.store(s, b + j, H - j);
                 }
             }
@@ -987,60 +1167,37 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
 
         // Village constants of steps 6, 9, 10.
         vc.store = vil.store[vi] != 0;
-        if (mech.market) {
-            const double P = vc.P;
-            const double p_priv = P * (1.0 - p.private_margin);
-            vc.p_coop = P * (1.0 - p.coop_margin);
-            vc.state_share = 1.0 / (1.0 + dmath::exp(-(p.state_price - p_priv) / (p.channel_scale * P)));
-            vc.one_minus_share = 1.0 - vc.state_share;
-            vc.p_other = (1.0 - vc.state_share) * p_priv + vc.state_share * p.state_price;
-        }
-        if (mech.literacy) {
-            const double base = p.lambda0 + p.lambda_campaign + p.lambda_peer * vil.L[vi];
-            auto hazard = [](double x) {
-                if (x <= 0) return 0.0;
-                const double y = dmath::one_minus_exp_neg(x);
-                return y < 0 ? 0.0 : (y > 1 ? 1.0 : y);
-            };
-            vc.t_learn_other = bernoulli_threshold(hazard(base));
-            vc.t_learn_active = bernoulli_threshold(hazard(base + p.lambda_coop));
-        }
-        if (mech.adoption) {
-            const double x = p.p_inn * vil.store[vi] + p.q_imit * vil.M[vi] +
-                             (mech.bonus ? p.gamma_bonus * p.bonus : 0.0) +
-                             (mech.credit ? p.gamma_credit * yc.privilege : 0.0);
-            const double hz = x <= 0 ? 0.0 : [&] {
-                const double y = dmath::one_minus_exp_neg(x);
-                return y < 0 ? 0.0 : (y > 1 ? 1.0 : y);
-            }();
-            vc.t_join = bernoulli_threshold(hz);
-        }
+        vc.p_coop = rc.p_coop;
+        vc.state_share = rc.state_share;
+        vc.one_minus_share = rc.one_minus_share;
+        vc.p_other = rc.p_other;
+        vc.t_learn_other = vs.vlearn_other[vi];
+        vc.t_learn_active = vs.vlearn_active[vi];
+        vc.t_join = vs.vjoin[vi];
 
         // Pass B: 4(b)–10 and the stocks, kB vectors at a time.
         double drawn_sum = 0.0;
         vcnt.clear();
         {
             std::size_t j = 0;
-            Ptrs pt[kB];
-            for (; j + kB * N <= H; j += kB * N) {
-                for (int u = 0; u < kB; ++u) pt[u] = ptrs_at(s, b + j + static_cast<std::size_t>(u) * N);
-                PassB<kB>(pt, j, id_b + static_cast<std::uint32_t>(j), N, yc, vc, vs, acc, gini, vcnt, drawn_sum);
-            }
-            for (; j + N <= H; j += N) {
-                pt[0] = ptrs_at(s, b + j);
-                PassB<1>(pt, j, id_b + static_cast<std::uint32_t>(j), N, yc, vc, vs, acc, gini, vcnt, drawn_sum);
-            }
+            for (; j + kB * N <= H; j += kB * N)
+                PassB<kB>(hbase, b + j, j, id_b + static_cast<std::uint32_t>(j), N, yc, vc, vs, acc, gini, vcnt, drawn_sum);
+            for (; j + N <= H; j += N)
+                PassB<1>(hbase, b + j, j, id_b + static_cast<std::uint32_t>(j), N, yc, vc, vs, acc, gini, vcnt, drawn_sum);
             if (j < H) {
                 const auto id_j = id_b + static_cast<std::uint32_t>(j);
                 if (b + j + N <= n) {
-                    pt[0] = ptrs_at(s, b + j);
-                    PassB<1>(pt, j, id_j, H - j, yc, vc, vs, acc, gini, vcnt, drawn_sum);
+                    PassB<1>(hbase, b + j, j, id_j, H - j, yc, vc, vs, acc, gini, vcnt, drawn_sum);
                 } else {
-                    pt[0] = tail.load(s, b + j, H - j);
-                    PassB<1>(pt, j, id_j, N, yc, vc, vs, acc, gini, vcnt, drawn_sum);
+                    PassB<1>(tail.load(s, b + j, H - j), 0, j, id_j, N, yc, vc, vs, acc, gini, vcnt, drawn_sum);
                     tail.store(s, b + j, H - j);
                 }
             }
+        }
+        for (std::size_t i = 0; i < H; ++i) {
+            const auto bin = static_cast<std::size_t>(vs.gbin[i]);
+            vs.gn[bin] += 1;
+            vs.gsum[bin] += vs.gfx[i];
         }
         vil.reserve[vi] = std::max(0.0, vil.reserve[vi] - drawn_sum);
         // 11. Year end.
@@ -1062,6 +1219,13 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     }
     acc.count[static_cast<int>(Count::persons_start)] += persons_start;
     acc.flush(tally);
+    for (int k = 0; k < kGiniBins; ++k) {
+        gini.n[static_cast<std::size_t>(k)] += vs.gn[static_cast<std::size_t>(k)];
+        gini.sum[static_cast<std::size_t>(k)] += vs.gsum[static_cast<std::size_t>(k)];
+        vs.gn[static_cast<std::size_t>(k)] = 0;
+        vs.gsum[static_cast<std::size_t>(k)] = 0;
+    }
+    vs.gn[kGiniBins] = 0, vs.gsum[kGiniBins] = 0;
 }
 
 // ---- hooks for tests and benchmarks -----------------------------------------
