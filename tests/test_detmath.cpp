@@ -18,18 +18,14 @@
 #include <cstring>
 #include <limits>
 
+#include "test_inputs.hpp"
 #include "engine/math/detmath.hpp"
 
 namespace dm = artel::dmath;
 
 namespace {
 
-std::uint64_t splitmix64(std::uint64_t& state) {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+using artel::test::splitmix64;
 // Uniform double in [lo, hi).
 double uniform(std::uint64_t& state, double lo, double hi) {
     return lo + (hi - lo) * (static_cast<double>(splitmix64(state) >> 11) * 0x1p-53);

@@ -11,6 +11,7 @@
 #include <string>
 #include <tuple>
 
+#include "test_inputs.hpp"
 #include "engine/random/philox.hpp"
 #include "engine/random/streams.hpp"
 
@@ -18,13 +19,7 @@ using namespace artel::rng;
 
 namespace {
 
-// splitmix64: a simple, fixed generator of test inputs.
-std::uint64_t splitmix64(std::uint64_t& state) {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+using artel::test::splitmix64;
 
 Stream make(std::uint64_t seed, std::uint32_t rep, EntityKind kind, std::uint32_t entity, std::uint32_t slot,
             std::uint32_t purpose) {

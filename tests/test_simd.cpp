@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "test_inputs.hpp"
 #include "engine/math/detmath.hpp"
 #include "engine/random/philox.hpp"
 #include "engine/random/samplers.hpp"
@@ -31,12 +32,7 @@ using namespace artel::model;
 
 namespace {
 
-std::uint64_t splitmix64(std::uint64_t& state) {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+using artel::test::splitmix64;
 
 // Restores the instruction set in use when a test ends.
 struct TargetGuard {
