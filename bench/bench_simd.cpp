@@ -203,9 +203,32 @@ void BM_Scenario(benchmark::State& state, std::string target, std::int64_t villa
     std::vector<GiniHistogram> gini(tally.size());
     std::vector<double> price0(static_cast<std::size_t>(base.regions), base.price0);
     std::uint32_t rep = 0;
+    const bool vec = !target.empty();
+    auto one_unit = [&]() {
+        init.shape(rep, 0, villages, base.households);
+        if (vec) init_block_simd(base, init); else init_block(base, init);
+        for (std::size_t a = 0; a < arms.size(); ++a) {
+            s.copy_from(init);
+            for (std::int64_t t = 0; t < base.years; ++t) {
+                const auto k = a * static_cast<std::size_t>(base.years) + static_cast<std::size_t>(t);
+                step(arms[a], w, t, s, scratch, tally[k], gini[k]);
+            }
+        }
+    };
+    if (!target.empty()) {
+        // Random words per household-year: read by the model (what the scalar
+        // kernel draws) and computed by the vector kernel (whole Philox blocks,
+        // every lane); one untimed unit.
+        simd::count_draws(true);
+        one_unit();
+        const auto c = simd::draw_counts();
+        simd::count_draws(false);
+        state.counters["words_used_per_hhy"] = double(c.used) / double(c.household_years);
+        state.counters["words_generated_per_hhy"] = double(c.generated) / double(c.household_years);
+    }
     for (auto _ : state) {
         init.shape(rep, 0, villages, base.households);
-        init_block(base, init);
+        if (vec) init_block_simd(base, init); else init_block(base, init);
         Tally start;
         GiniHistogram start_gini;
         tally_stocks(base, init, price0.data(), start, start_gini);
@@ -223,7 +246,8 @@ void BM_Scenario(benchmark::State& state, std::string target, std::int64_t villa
                             static_cast<std::int64_t>(arms.size()) * base.years);
 }
 
-// init_block alone (scalar in every build; part of BM_Scenario).
+// init_block alone (the scalar reference; BM_Scenario uses init_block_simd for
+// the vector kernels).
 void BM_InitBlock(benchmark::State& state) {
     const Params base;
     BlockState init;
@@ -236,6 +260,19 @@ void BM_InitBlock(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * 20 * base.households);
 }
 BENCHMARK(BM_InitBlock);
+
+void BM_InitBlockSimd(benchmark::State& state, std::string target) {
+    set_simd_target(target);
+    const Params base;
+    BlockState init;
+    std::uint32_t rep = 0;
+    for (auto _ : state) {
+        init.shape(rep++, 0, 20, base.households);
+        init_block_simd(base, init);
+        benchmark::DoNotOptimize(init.hh.skill.data());
+    }
+    state.SetItemsProcessed(state.iterations() * 20 * base.households);
+}
 
 // ---- statistics and HDF5 ----------------------------------------------------------
 
@@ -293,6 +330,7 @@ const bool registered = [] {
         benchmark::RegisterBenchmark(("BM_PhiloxSimd_4blocks/" + t).c_str(), BM_PhiloxSimd, t, 4u);
         benchmark::RegisterBenchmark(("BM_UniformSimd/" + t).c_str(), BM_UniformSimd, t);
         benchmark::RegisterBenchmark(("BM_NormalSimd/" + t).c_str(), BM_NormalSimd, t);
+        benchmark::RegisterBenchmark(("BM_InitBlockSimd/" + t).c_str(), BM_InitBlockSimd, t);
     }
     std::vector<std::string> kernels = {""};
     kernels.insert(kernels.end(), targets.begin(), targets.end());

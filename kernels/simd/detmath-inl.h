@@ -93,8 +93,10 @@ HWY_INLINE void StoreI32(VI v, std::int32_t* p) {
 
 #define ARTEL_K _Pragma("GCC unroll 16") for (int k = 0; k < K; ++k)
 
-// dmath::exp
-template <int K>
+// dmath::exp. With kGeneral = false, only for |x| <= 700 (finite, no
+// overflow or underflow): the clamps and the final selects are left out,
+// which changes nothing for such x (ExpAuto checks the range).
+template <int K, bool kGeneral = true>
 HWY_INLINE void ExpK(const VF* x, VF* result) {
     using namespace artel::dmath::detail;
     constexpr double kP1 = 1.66666666666666019037e-01;
@@ -107,9 +109,13 @@ HWY_INLINE void ExpK(const VF* x, VF* result) {
     const DF d;
     VF xc[K], shifted[K], kd[K], hi[K], lo[K], r[K], t[K], poly[K], c[K], y[K];
     VI kk[K], k1[K], k2[K];
-    ARTEL_K xc[k] = Sel(hn::Gt(x[k], SetF(710.0)), SetF(710.0), x[k]);
-    ARTEL_K xc[k] = Sel(hn::Lt(xc[k], SetF(-746.0)), SetF(-746.0), xc[k]);
-    ARTEL_K xc[k] = Sel(hn::Eq(xc[k], xc[k]), xc[k], hn::Zero(d));
+    if constexpr (kGeneral) {
+        ARTEL_K xc[k] = Sel(hn::Gt(x[k], SetF(710.0)), SetF(710.0), x[k]);
+        ARTEL_K xc[k] = Sel(hn::Lt(xc[k], SetF(-746.0)), SetF(-746.0), xc[k]);
+        ARTEL_K xc[k] = Sel(hn::Eq(xc[k], xc[k]), xc[k], hn::Zero(d));
+    } else {
+        ARTEL_K xc[k] = x[k];
+    }
     ARTEL_K shifted[k] = hn::Add(hn::Mul(xc[k], SetF(kInvLn2)), SetF(kRoundShift));
     ARTEL_K kd[k] = hn::Sub(shifted[k], SetF(kRoundShift));
     ARTEL_K kk[k] = RoundShiftedToInt(shifted[k]);
@@ -131,10 +137,24 @@ HWY_INLINE void ExpK(const VF* x, VF* result) {
         const VF s2 = hn::BitCast(d, hn::ShiftLeft<52>(hn::Add(k2[k], SetI(1023))));
         result[k] = hn::Mul(hn::Mul(y[k], s1), s2);
     }
-    ARTEL_K result[k] =
-        Sel(hn::Gt(x[k], SetF(kOverflow)), SetF(std::numeric_limits<double>::infinity()), result[k]);
-    ARTEL_K result[k] = Sel(hn::Lt(x[k], SetF(kUnderflow)), hn::Zero(d), result[k]);
-    ARTEL_K result[k] = Sel(hn::Eq(x[k], x[k]), result[k], hn::Add(x[k], x[k]));
+    if constexpr (kGeneral) {
+        ARTEL_K result[k] =
+            Sel(hn::Gt(x[k], SetF(kOverflow)), SetF(std::numeric_limits<double>::infinity()), result[k]);
+        ARTEL_K result[k] = Sel(hn::Lt(x[k], SetF(kUnderflow)), hn::Zero(d), result[k]);
+        ARTEL_K result[k] = Sel(hn::Eq(x[k], x[k]), result[k], hn::Add(x[k], x[k]));
+    }
+}
+// ExpK, the short form when every lane has |x| <= 700 (NaN fails the test).
+template <int K>
+HWY_INLINE void ExpAutoK(const VF* x, VF* result) {
+    const DF d;
+    bool small = true;
+    ARTEL_K small = small && hn::AllTrue(d, hn::Le(hn::Abs(x[k]), SetF(700.0)));
+    if (small) {
+        ExpK<K, false>(x, result);
+    } else {
+        ExpK<K, true>(x, result);
+    }
 }
 HWY_INLINE VF Exp(VF x) {
     VF y;
@@ -142,8 +162,11 @@ HWY_INLINE VF Exp(VF x) {
     return y;
 }
 
-// dmath::log
-template <int K>
+// dmath::log. With kGeneral = false, only for x in [2^-1022, DBL_MAX]
+// (normal, positive, finite: e.g. uniforms): the selects that handle
+// subnormal, zero, negative, infinite and NaN arguments are left out, which
+// changes nothing for such x.
+template <int K, bool kGeneral = true>
 HWY_INLINE void LogK(const VF* x, VF* result) {
     using namespace artel::dmath::detail;
     constexpr double kLg1 = 6.666666666666735130e-01;
@@ -160,11 +183,16 @@ HWY_INLINE void LogK(const VF* x, VF* result) {
     const DU du;
     VF dk[K], f[K], hfsq[K], s[K], z[K], w[K], R[K];
     ARTEL_K {
-        const MF subnormal = hn::Lt(x[k], SetF(0x1p-1022));
-        const VF xs = Sel(subnormal, hn::Mul(x[k], SetF(0x1p54)), x[k]);
+        VF xs = x[k];
+        MF subnormal;
+        if constexpr (kGeneral) {
+            subnormal = hn::Lt(x[k], SetF(0x1p-1022));
+            xs = Sel(subnormal, hn::Mul(x[k], SetF(0x1p54)), x[k]);
+        }
         const VU bits = hn::BitCast(du, xs);
         const VI expo = hn::BitCast(di, hn::And(hn::ShiftRight<52>(bits), SetU(0x7FF)));
-        const VI e = hn::Sub(hn::Sub(expo, SetI(1023)), Sel(subnormal, SetI(54), hn::Zero(di)));
+        VI e = hn::Sub(expo, SetI(1023));
+        if constexpr (kGeneral) e = hn::Sub(e, Sel(subnormal, SetI(54), hn::Zero(di)));
         const VU mant = hn::And(bits, SetU(kMantMask));
         // mant < 2^52: a signed comparison is the unsigned one
         const MI high = hn::Gt(hn::BitCast(di, mant), SetI(static_cast<std::int64_t>(kSqrt2Mant) - 1));
@@ -190,7 +218,7 @@ HWY_INLINE void LogK(const VF* x, VF* result) {
         hn::Mul(dk[k], SetF(kLn2Hi)),
         hn::Sub(hn::Sub(hfsq[k], hn::Add(hn::Mul(s[k], hn::Add(hfsq[k], R[k])), hn::Mul(dk[k], SetF(kLn2Lo)))),
                 f[k]));
-    ARTEL_K {
+    if constexpr (kGeneral) ARTEL_K {
         result[k] = Sel(hn::Eq(x[k], hn::Zero(d)), SetF(-std::numeric_limits<double>::infinity()), result[k]);
         result[k] = Sel(hn::Lt(x[k], hn::Zero(d)), SetF(std::numeric_limits<double>::quiet_NaN()), result[k]);
         result[k] = Sel(hn::Eq(x[k], SetF(std::numeric_limits<double>::infinity())), x[k], result[k]);
@@ -355,7 +383,7 @@ HWY_INLINE void NormalPairK(const VU* w0, const VU* w1, VF* z0, VF* z1) {
     VF u0[K], u1[K], lg[K], s[K], c[K];
     ARTEL_K u0[k] = Uniform(w0[k]);
     ARTEL_K u1[k] = Uniform(w1[k]);
-    LogK<K>(u0, lg);
+    LogK<K, false>(u0, lg);  // u0 in [2^-33, 1 - 2^-33]: normal, positive
     SinCos2PiK<K, kWantZ1>(u1, s, c);
     ARTEL_K {
         const VF r = hn::Sqrt(hn::Mul(SetF(-2.0), lg[k]));

@@ -22,6 +22,7 @@
 
 #include "engine/random/philox.hpp"
 #include "kernels/simd/detmath-inl.h"
+#include "kernels/simd/draw_count.hpp"
 #include "kernels/simd/threshold.hpp"
 
 HWY_BEFORE_NAMESPACE();
@@ -137,6 +138,8 @@ inline StreamConst PrepareStream(std::uint32_t ctr0, std::uint32_t ctr2, std::ui
 template <int U, int K>
 HWY_NOINLINE void PhiloxMulti(const VU* c1, const StreamConst& sc, const std::uint32_t* blocks, Words4* out,
                               int kstride = U, int ustride = 1) {
+    if (HWY_UNLIKELY(artel::model::simd::detail::counting()))
+        artel::model::simd::detail::counts().generated += static_cast<std::int64_t>(4 * K * U * hn::Lanes(DU()));
     const VU m0 = SetU(artel::rng::philox_detail::kM0), m1 = SetU(artel::rng::philox_detail::kM1);
     // Rounds 1-2: the lane product of round 2 does not depend on the block.
     VU p0[U], q1[U], q1hi[U];

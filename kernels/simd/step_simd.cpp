@@ -31,6 +31,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 
@@ -45,6 +46,7 @@ namespace artel::model::simd_detail {
 
 using StepFn = void (*)(const Params&, const Weather&, std::int64_t, BlockState&, YearScratch&, Tally&,
                         GiniHistogram&);
+using InitFn = void (*)(const Params&, BlockState&);
 using PhiloxBlocksFn = void (*)(const rng::Key&, const rng::Counter*, rng::Block*, std::size_t);
 using HouseholdFn = void (*)(const rng::Key&, std::uint32_t, std::uint32_t, std::size_t, std::uint32_t,
                              std::uint32_t, void*);
@@ -231,6 +233,13 @@ struct Acc {
     }
 };
 
+// Draw counting (draw_count.hpp): words read, lane-wise.
+HWY_INLINE bool Counting() { return HWY_UNLIKELY(artel::model::simd::detail::counting()); }
+HWY_INLINE void CountUsed(MF m, std::int64_t per_lane = 1) {
+    artel::model::simd::detail::counts().used += per_lane * static_cast<std::int64_t>(hn::CountTrue(DF(), m));
+}
+HWY_INLINE void CountUsed(VI n) { artel::model::simd::detail::counts().used += hn::GetLane(hn::SumOfLanes(DI(), n)); }
+
 // Adds the lanes of v to sum in lane order (the scalar kernel's order).
 HWY_INLINE void ordered_sum(VF v, double& sum) {
     const DF d;
@@ -306,7 +315,7 @@ HWY_NOINLINE void PhaseE(std::size_t j, std::uint32_t id_j, const YearConst& yc,
     for (int k = 0; k < K; ++k) w0[k] = w[k].w[0], w1[k] = w[k].w[1];
     NormalPairK<K, false>(w0, w1, z, nullptr);
     for (int k = 0; k < K; ++k) x[k] = hn::Sub(hn::Mul(SetF(yc.p->sigma_H), z[k]), SetF(yc.c2H));
-    ExpK<K>(x, E);
+    ExpAutoK<K>(x, E);
     for (int k = 0; k < K; ++k) {
         hn::StoreU(E[k], df, vs.E.data() + j + static_cast<std::size_t>(k) * N);
         if (yc.store_hy0) {
@@ -343,6 +352,10 @@ HWY_NOINLINE void PassA(const Ptrs& base, std::size_t i0, std::size_t j, std::si
 
     const MF alive = ToF(hn::Gt(size, hn::Zero(di)));
     persons_start += hn::GetLane(hn::SumOfLanes(di, size));  // dead lanes have size 0
+    if (Counting()) {
+        artel::model::simd::detail::counts().household_years += static_cast<std::int64_t>(hn::CountTrue(df, alive));
+        if (mech.weather) CountUsed(alive, 2);
+    }
 
     // 3. Harvest, reserve levy, off-farm earnings.
     const VF E = mech.weather ? hn::LoadU(df, vs.E.data() + j) : SetF(1.0);
@@ -446,8 +459,8 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
     const auto& mech = p.mechanisms;
     const VF P = SetF(vc.P);
 
-    Ptrs h[U];
-    ARTEL_U h[u] = base.at(i0 + u * N);
+    // the U vectors' households: base.X + i0 + u·N
+    const auto at = [&](auto* ptr, int u) { return ptr + i0 + static_cast<std::size_t>(u) * N; };
     VI size[U], adults[U], literate[U], coop[U], hunger[U], coop_start[U];
     VF land[U], grain[U], cash[U], debt[U], skill[U], need[U];
     VU ids[U];
@@ -457,17 +470,17 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
     const bool partial = nvalid < N;
     const MF valid = hn::FirstN(df, nvalid);
     ARTEL_U {
-        size[u] = LoadI32(h[u].size);
+        size[u] = LoadI32(at(base.size, u));
         if (partial) size[u] = hn::IfThenElseZero(ToI(valid), size[u]);
-        adults[u] = LoadI32(h[u].adults);
-        literate[u] = LoadI32(h[u].literate);
-        coop[u] = LoadI32(h[u].coop);
-        hunger[u] = LoadI32(h[u].hunger);
-        land[u] = hn::LoadU(df, h[u].land);
-        grain[u] = hn::LoadU(df, h[u].grain);
-        cash[u] = hn::LoadU(df, h[u].cash);
-        debt[u] = hn::LoadU(df, h[u].debt);
-        skill[u] = hn::LoadU(df, h[u].skill);
+        adults[u] = LoadI32(at(base.adults, u));
+        literate[u] = LoadI32(at(base.literate, u));
+        coop[u] = LoadI32(at(base.coop, u));
+        hunger[u] = LoadI32(at(base.hunger, u));
+        land[u] = hn::LoadU(df, at(base.land, u));
+        grain[u] = hn::LoadU(df, at(base.grain, u));
+        cash[u] = hn::LoadU(df, at(base.cash, u));
+        debt[u] = hn::LoadU(df, at(base.debt, u));
+        skill[u] = hn::LoadU(df, at(base.skill, u));
         coop_start[u] = vc.closed ? LoadI32(vs.coop_start.data() + j + u * N) : coop[u];
         ids[u] = Ids(static_cast<std::uint64_t>(id0) + u * N);
         alive[u] = ToF(hn::Gt(size[u], hn::Zero(di)));
@@ -595,12 +608,14 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             MF dies[U];
             ARTEL_U dies[u] = hn::And(hungry[u], hn::Lt(Uniform(w1[u].w[3]),
                                                         hn::Mul(SetF(p.famine_mortality), f_unc[u])));
+            if (Counting()) ARTEL_U CountUsed(hungry[u]), CountUsed(dies[u]);
             if (AnyOf<U>(dies)) {
                 const Words4* w2 = block(2);
                 ARTEL_U {
                     const MF adult = hn::And(dies[u], hn::Lt(Uniform(w2[u].w[0]),
                                                              hn::Div(I2D(adults[u]), I2D(size[u]))));
                     const MF lit = hn::And(adult, hn::Lt(Uniform(w2[u].w[1]), LitShare(literate[u], adults[u])));
+                    if (Counting()) CountUsed(adult);
                     literate[u] = Sel(lit, hn::Sub(literate[u], SetI(1)), literate[u]);
                     adults[u] = Sel(adult, hn::Sub(adults[u], SetI(1)), adults[u]);
                     size[u] = Sel(dies[u], hn::Sub(size[u], SetI(1)), size[u]);
@@ -638,20 +653,20 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                             Below(w2[u], SetI(yc.t_birth)));
                 size[u] = Sel(birth, hn::Add(size[u], SetI(1)), size[u]);
                 acc.add(Count::births, birth);
+                if (Counting()) {  // the birth word is read where the conditions hold
+                    CountUsed(hn::And(alive[u], ToF(hn::And(hn::Gt(adults[u], SetI(1)),
+                                                            hn::Lt(hn::Add(size[u], hn::VecFromMask(di, ToI(birth))),
+                                                                   SetI(p.birth_cap))))));
+                    CountUsed(ch[u]);  // one "comes of age" word per child
+                }
             }
             // Coming of age: child k reads words 2k (comes of age) and 2k+1
             // (literate), i.e. block k/2, words 2(k%2) and 2(k%2)+1. Each
             // vector draws only the blocks its own households need.
             {
                 const VI t_age = SetI(yc.t_age), t_school = SetI(yc.t_school);
-                int nb[U];
-                ARTEL_U nb[u] = static_cast<int>((hn::GetLane(hn::MaxOfLanes(di, ch[u])) + 1) >> 1);
-                ARTEL_U {  // (never more blocks than drawn above, but be safe)
-                    if (nb[u] > nbC[u]) {
-                        PhiloxRange<1>(&ids[u], yc.age, static_cast<std::uint32_t>(nbC[u]), nb[u] - nbC[u], wbC[u] + nbC[u]);
-                        nbC[u] = nb[u];
-                    }
-                }
+                // nbC (drawn above) covers every child present now (see there).
+                const int* nb = nbC;
                 auto& wb = wbC;
                 ARTEL_U {
                     VI came_n = hn::Zero(di), lit_n = hn::Zero(di);
@@ -667,28 +682,25 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                     }
                     adults[u] = hn::Add(adults[u], came_n);
                     literate[u] = hn::Add(literate[u], lit_n);
+                    if (Counting()) CountUsed(came_n);  // the "literate" word of those who came of age
                 }
             }
             // Deaths by person slot j: literate adults, illiterate adults, children.
             {
                 const VI t_adult = SetI(yc.t_adult_death), t_child = SetI(yc.t_child_death);
+                // nbD (drawn above) covers every person slot present now.
                 VI sz[U];
-                int nb[U];
-                ARTEL_U {
-                    sz[u] = hn::IfThenElseZero(ToI(alive[u]), size[u]);
-                    nb[u] = static_cast<int>((hn::GetLane(hn::MaxOfLanes(di, sz[u])) + 3) >> 2);
-                    if (nb[u] > nbD[u]) {
-                        PhiloxRange<1>(&ids[u], yc.death, static_cast<std::uint32_t>(nbD[u]), nb[u] - nbD[u], wbD[u] + nbD[u]);
-                        nbD[u] = nb[u];
-                    }
-                }
+                ARTEL_U sz[u] = hn::IfThenElseZero(ToI(alive[u]), size[u]);
+                if (Counting()) ARTEL_U CountUsed(sz[u]);
+                const int* nb = nbD;
                 auto& wb = wbD;
                 ARTEL_U {
                     VI dead = hn::Zero(di), dead_ad = hn::Zero(di), dead_lit = hn::Zero(di);  // negative counts
+                    VI J = hn::Zero(di);  // the person slot
+                    const VI one = SetI(1);
                     for (int b = 0; b < nb[u]; ++b) {
 #pragma GCC unroll 4
-                        for (int q = 0; q < 4; ++q) {
-                            const VI J = SetI(4 * static_cast<std::int64_t>(b) + q);
+                        for (int q = 0; q < 4; ++q, J = hn::Add(J, one)) {
                             const MI is_adult = hn::Lt(J, adults[u]);
                             const MI d = hn::And(hn::Lt(J, sz[u]),
                                                  hn::Lt(hn::BitCast(di, wb[u][b].w[q]), Sel(is_adult, t_adult, t_child)));
@@ -709,6 +721,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                     hn::And(alive[u], ToF(hn::And(hn::Eq(adults[u], hn::Zero(di)), hn::Gt(size[u], hn::Zero(di)))));
                 adults[u] = Sel(eldest, SetI(1), adults[u]);
                 const MF lit = hn::And(eldest, Below(w3[u], SetI(yc.t_school)));
+                if (Counting()) CountUsed(eldest);
                 literate[u] = Sel(lit, hn::Add(literate[u], SetI(1)), literate[u]);
                 Dissolve(hn::And(alive[u], ToF(hn::Eq(size[u], hn::Zero(di)))), coop[u], hunger[u], grain[u], cash[u],
                          debt[u], acc);
@@ -753,6 +766,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                 const MF genuine = ToF(hn::Eq(coop[u], SetI(2)));
                 const MF claim = hn::And(cand[u], hn::Or(genuine, Below(w2[u].w[2], SetI(yc.t_false))));
                 const MF audited = hn::And(claim, Below(w2[u].w[3], SetI(yc.t_audit)));
+                if (Counting()) CountUsed(hn::AndNot(genuine, cand[u])), CountUsed(claim);
                 acc.add(Count::claims, claim);
                 acc.add(Count::audits, audited);
                 acc.add_const(Real::cost_audit, audited, p.audit_cost);
@@ -806,6 +820,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         ARTEL_U {
             alive[u] = ToF(hn::Gt(size[u], hn::Zero(di)));
             illiterate[u] = hn::IfThenElseZero(ToI(alive[u]), hn::Sub(adults[u], literate[u]));
+            if (Counting()) CountUsed(hn::Max(illiterate[u], hn::Zero(di)));
             kmax = std::max(kmax, static_cast<std::int64_t>(hn::GetLane(hn::MaxOfLanes(di, illiterate[u]))));
             act[u] = ToF(hn::Eq(coop[u], SetI(2)));
         }
@@ -869,6 +884,14 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                     }
                 }
             }
+            if (Counting()) {
+                ARTEL_U {
+                    CountUsed(hn::AndNot(expel_any[u], is0[u]));  // join
+                    if (vc.store) CountUsed(hn::Or(join[u], is1[u]));  // activate
+                    CountUsed(is2[u]);  // lapse
+                    CountUsed(hn::AndNot(act[u], is1[u]));  // leave
+                }
+            }
             ARTEL_U {
                 const VI tl = Sel(ToF(hn::Gt(hunger[u], hn::Zero(di))), SetI(yc.t_lapse_hungry), SetI(yc.t_lapse));
                 const MF lapse = hn::And(is2[u], Below(w1[u].w[2], tl));
@@ -904,25 +927,25 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         hn::StoreU(ToFixed(hn::IfThenElseZero(alive[u], wealth)), di, vs.gfx.data() + j + u * N);
 
         if (partial) {
-            size[u] = Sel(valid, size[u], LoadI32(h[u].size));
-            adults[u] = Sel(valid, adults[u], LoadI32(h[u].adults));
-            literate[u] = Sel(valid, literate[u], LoadI32(h[u].literate));
-            coop[u] = Sel(valid, coop[u], LoadI32(h[u].coop));
-            hunger[u] = Sel(valid, hunger[u], LoadI32(h[u].hunger));
-            grain[u] = Sel(valid, grain[u], hn::LoadU(df, h[u].grain));
-            cash[u] = Sel(valid, cash[u], hn::LoadU(df, h[u].cash));
-            debt[u] = Sel(valid, debt[u], hn::LoadU(df, h[u].debt));
-            skill[u] = Sel(valid, skill[u], hn::LoadU(df, h[u].skill));
+            size[u] = Sel(valid, size[u], LoadI32(at(base.size, u)));
+            adults[u] = Sel(valid, adults[u], LoadI32(at(base.adults, u)));
+            literate[u] = Sel(valid, literate[u], LoadI32(at(base.literate, u)));
+            coop[u] = Sel(valid, coop[u], LoadI32(at(base.coop, u)));
+            hunger[u] = Sel(valid, hunger[u], LoadI32(at(base.hunger, u)));
+            grain[u] = Sel(valid, grain[u], hn::LoadU(df, at(base.grain, u)));
+            cash[u] = Sel(valid, cash[u], hn::LoadU(df, at(base.cash, u)));
+            debt[u] = Sel(valid, debt[u], hn::LoadU(df, at(base.debt, u)));
+            skill[u] = Sel(valid, skill[u], hn::LoadU(df, at(base.skill, u)));
         }
-        StoreI32(size[u], h[u].size);
-        StoreI32(adults[u], h[u].adults);
-        StoreI32(literate[u], h[u].literate);
-        StoreI32(coop[u], h[u].coop);
-        StoreI32(hunger[u], h[u].hunger);
-        hn::StoreU(grain[u], df, h[u].grain);
-        hn::StoreU(cash[u], df, h[u].cash);
-        hn::StoreU(debt[u], df, h[u].debt);
-        hn::StoreU(skill[u], df, h[u].skill);
+        StoreI32(size[u], at(base.size, u));
+        StoreI32(adults[u], at(base.adults, u));
+        StoreI32(literate[u], at(base.literate, u));
+        StoreI32(coop[u], at(base.coop, u));
+        StoreI32(hunger[u], at(base.hunger, u));
+        hn::StoreU(grain[u], df, at(base.grain, u));
+        hn::StoreU(cash[u], df, at(base.cash, u));
+        hn::StoreU(debt[u], df, at(base.debt, u));
+        hn::StoreU(skill[u], df, at(base.skill, u));
     }
 }
 
@@ -960,7 +983,9 @@ HWY_NOINLINE void VillageDraws(const StreamConst& org, const StreamConst& wvil, 
         }
         if (weather) {
             const Words4 ww = PhiloxEntity(ids, wvil, 0);
-            const VF V = Exp(hn::Sub(hn::Mul(SetF(sigma_V), NormalZ0(ww.w[0], ww.w[1])), SetF(c2V)));
+            const VF xv = hn::Sub(hn::Mul(SetF(sigma_V), NormalZ0(ww.w[0], ww.w[1])), SetF(c2V));
+            VF V;
+            ExpAutoK<1>(&xv, &V);
             hn::Store(V, df, vtmp);
             std::copy_n(vtmp, m, vs.vV.data() + v);
         } else {
@@ -1075,6 +1100,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         vs.vclosed[vi] = 0;
         if (!mech.adoption) continue;
         const auto word = static_cast<std::uint32_t>(vs.vword[vi]);
+        if (Counting() && (!vil.store[vi] || vil.A[vi] < p.store_min_share)) ++artel::model::simd::detail::counts().used;
         if (!vil.store[vi]) {
             if (rng::bernoulli(word, p.organiser_rate)) vil.store[vi] = 1;
         } else if (vil.A[vi] < p.store_min_share && rng::bernoulli(word, p.store_close_prob)) {
@@ -1083,6 +1109,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         }
     }
     if (mech.adoption || mech.literacy) VillageThresholds(p, yc.privilege, s, vs);
+    if (Counting()) artel::model::simd::detail::counts().used += static_cast<std::int64_t>(nvil) * (mech.weather ? 2 : 0);
     struct RegionConst {
         double R, P, state_share, one_minus_share, p_coop, p_other;
     };
@@ -1228,6 +1255,186 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     vs.gn[kGiniBins] = 0, vs.gsum[kGiniBins] = 0;
 }
 
+// ---- the initial block (init_block) --------------------------------------------
+
+// rng::gamma_mt lane-wise: every lane draws attempts from its own block
+// (next[lane], advanced by one block per attempt, as the scalar sampler
+// advances by four words) until it accepts; returns Gamma(shape) and leaves
+// next after the accepted attempt. The scalar checks (shape, attempts) apply.
+HWY_INLINE VF GammaLanes(double shape, VU ids, const StreamConst& sc, VU& next, MF active) {
+    const DF df;
+    const DU du;
+    if (!(shape > 0.0) || !(shape < std::numeric_limits<double>::infinity()))
+        throw std::invalid_argument("gamma_mt: shape must be positive and finite");
+    const bool boost = shape < 1.0;
+    const double a = boost ? shape + 1.0 : shape;
+    const double d = a - 1.0 / 3.0;
+    const double c = 1.0 / std::sqrt(9.0 * d);
+    VF x = hn::Zero(df);
+    MF todo = active;
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+        if (hn::AllFalse(df, todo)) return x;
+        const Words4 w = Philox(SetU(sc.ctr0), ids, SetU(sc.ctr2), next, sc.key0, sc.key1);
+        next = Sel(todo, hn::Add(next, SetU(1)), next);
+        const VF z = NormalZ0(w.w[0], w.w[1]);
+        const VF u = Uniform(w.w[2]);
+        const VF t = hn::Add(SetF(1.0), hn::Mul(SetF(c), z));
+        const VF v = hn::Mul(hn::Mul(t, t), t);
+        const VF z2 = hn::Mul(z, z);
+        const MF positive = hn::Gt(t, hn::Zero(df));
+        const MF squeeze = hn::Lt(u, hn::Sub(SetF(1.0), hn::Mul(SetF(0.0331), hn::Mul(z2, z2))));
+        const VF logv = Log(Sel(positive, v, SetF(1.0)));
+        const MF full = hn::Lt(Log(u), hn::Add(hn::Mul(SetF(0.5), z2),
+                                                hn::Mul(SetF(d), hn::Add(hn::Sub(SetF(1.0), v), logv))));
+        const MF accept = hn::And(todo, hn::And(positive, hn::Or(squeeze, full)));
+        VF xa = hn::Mul(SetF(d), v);
+        if (boost) xa = hn::Mul(xa, Exp(hn::Div(Log(Uniform(w.w[3])), SetF(shape))));
+        x = Sel(accept, xa, x);
+        todo = hn::AndNot(accept, todo);
+    }
+    if (!hn::AllFalse(df, todo))
+        throw std::runtime_error("gamma_mt: no acceptance after 1000 attempts (shape = " + std::to_string(shape) +
+                                 ")");
+    (void)du;
+    return x;
+}
+
+void InitBlock(const Params& p, BlockState& s) {
+    using rng::EntityKind;
+    const DF df;
+    const DI di;
+    const DU du;
+    const std::size_t N = hn::Lanes(df);
+    const auto key = rng::make_key(p.seed);
+    const std::uint32_t rep = s.replication, slot = rng::kInitSlot;
+    const auto H = static_cast<std::size_t>(s.households);
+    const std::size_t n = s.n_households();
+    auto& hh = s.hh;
+    for (std::int64_t v = 0; v < s.villages; ++v) {
+        const auto vi = static_cast<std::size_t>(v);
+        const rng::Stream st(key, rep, EntityKind::Village, s.village_id(v), slot,
+                             static_cast<std::uint32_t>(Purpose::InitStore));
+        s.vil.store[vi] = rng::bernoulli(st.word(0), p.store0) ? 1 : 0;
+        s.vil.reserve[vi] = 0.0;
+    }
+    auto sc = [&](Purpose pu) { return PrepareStream(rep, (slot << 8) | static_cast<std::uint32_t>(pu), key[0], key[1]); };
+    const StreamConst s_size = sc(Purpose::InitSize), s_adults = sc(Purpose::InitAdults),
+                      s_lit = sc(Purpose::InitLiterate), s_land = sc(Purpose::InitLand), s_coop = sc(Purpose::InitCoop),
+                      s_skill = sc(Purpose::InitSkill);
+    // rng::poisson_inversion(mean, w, 15): F_0..F_14 are the same for every
+    // household; F is nondecreasing, so the result is the number of F_j < u.
+    constexpr int kCap = 15;
+    const double mean = p.size_mean - 1.0;
+    double F[kCap];
+    {
+        double pk = dmath::exp(-mean);
+        double Fk = pk;
+        F[0] = Fk;
+        for (int k = 1; k < kCap; ++k) {
+            pk = (pk * mean) / static_cast<double>(k);
+            Fk = Fk + pk;
+            F[k] = Fk;
+        }
+    }
+    const VI t_adult = SetI(bernoulli_threshold(p.adult_share)), t_lit = SetI(bernoulli_threshold(p.literacy0));
+    const VI t_active = SetI(bernoulli_threshold(p.active0)),
+             t_passive = SetI(bernoulli_threshold(p.passive0 / (1.0 - p.active0)));
+    const double c2L = 0.5 * p.land_sigma * p.land_sigma;
+    const std::uint32_t id0 = s.household_id(0);
+    alignas(64) std::int64_t store_lane[kMaxN];
+    alignas(64) std::int64_t o_size[kMaxN], o_adults[kMaxN], o_lit[kMaxN], o_coop[kMaxN];
+    alignas(64) double o_land[kMaxN], o_grain[kMaxN], o_skill[kMaxN];
+    for (std::size_t i = 0; i < n; i += N) {
+        const std::size_t m = std::min(N, n - i);
+        const VU ids = Ids(static_cast<std::uint64_t>(id0) + i);
+        const MF valid = hn::FirstN(df, m);
+        // size
+        const Words4 ws = PhiloxEntity(ids, s_size, 0);
+        const VF u = Uniform(ws.w[0]);
+        VI size = SetI(1);
+        for (int j = 0; j < kCap; ++j) size = hn::Sub(size, hn::VecFromMask(di, ToI(hn::Gt(u, SetF(F[j])))));
+        // adults = 1 + Binomial(size - 1, adult_share) on words 0 .. size - 2
+        const VI nA = hn::Sub(size, SetI(1));
+        VI adults = SetI(1);
+        {
+            const std::int64_t nmax = hn::GetLane(hn::MaxOfLanes(di, nA));
+            Words4 w{};
+            for (std::int64_t k = 0; k < nmax; ++k) {
+                if ((k & 3) == 0) w = PhiloxEntity(ids, s_adults, static_cast<std::uint32_t>(k >> 2));
+                const MI hit = hn::And(hn::Lt(SetI(k), nA), hn::Lt(hn::BitCast(di, w.w[k & 3]), t_adult));
+                adults = hn::Sub(adults, hn::VecFromMask(di, hit));
+            }
+        }
+        // literate = Binomial(adults, literacy0) on words 0 .. adults - 1
+        VI literate = hn::Zero(di);
+        {
+            const std::int64_t nmax = hn::GetLane(hn::MaxOfLanes(di, adults));
+            Words4 w{};
+            for (std::int64_t k = 0; k < nmax; ++k) {
+                if ((k & 3) == 0) w = PhiloxEntity(ids, s_lit, static_cast<std::uint32_t>(k >> 2));
+                const MI hit = hn::And(hn::Lt(SetI(k), adults), hn::Lt(hn::BitCast(di, w.w[k & 3]), t_lit));
+                literate = hn::Sub(literate, hn::VecFromMask(di, hit));
+            }
+        }
+        // land
+        const Words4 wl = PhiloxEntity(ids, s_land, 0);
+        const VF z = NormalZ0(wl.w[0], wl.w[1]);
+        const VF sized = I2D(size);
+        const VF land = hn::Mul(hn::Mul(SetF(p.land_mean), hn::Div(sized, SetF(p.size_mean))),
+                                Exp(hn::Sub(hn::Mul(SetF(p.land_sigma), z), SetF(c2L))));
+        const VF need = hn::Add(hn::Mul(sized, SetF(p.food_need)), hn::Mul(land, SetF(p.seed_need)));
+        // co-operative status
+        for (std::size_t l = 0; l < N; ++l) store_lane[l] = l < m ? s.vil.store[(i + l) / H] : 0;
+        const Words4 wc = PhiloxEntity(ids, s_coop, 0);
+        const MI act = hn::Lt(hn::BitCast(di, wc.w[0]), t_active);
+        const MI pas = hn::Lt(hn::BitCast(di, wc.w[1]), t_passive);
+        const VI coop = Sel(act, Sel(hn::Ne(hn::Load(di, store_lane), hn::Zero(di)), SetI(2), SetI(1)),
+                            Sel(pas, SetI(1), hn::Zero(di)));
+        // skill = Beta(skill_a, skill_b) = X / (X + Y), Y from where X stopped
+        VU next = hn::Zero(du);
+        const VF X = GammaLanes(p.skill_a, ids, s_skill, next, valid);
+        const VF Y = GammaLanes(p.skill_b, ids, s_skill, next, valid);
+        const VF skill = hn::Div(X, hn::Add(X, Y));
+
+        hn::Store(size, di, o_size);
+        hn::Store(adults, di, o_adults);
+        hn::Store(literate, di, o_lit);
+        hn::Store(coop, di, o_coop);
+        hn::Store(land, df, o_land);
+        hn::Store(hn::Mul(SetF(p.grain0), need), df, o_grain);
+        hn::Store(skill, df, o_skill);
+        for (std::size_t l = 0; l < m; ++l) {
+            hh.size[i + l] = static_cast<std::int32_t>(o_size[l]);
+            hh.adults[i + l] = static_cast<std::int32_t>(o_adults[l]);
+            hh.literate[i + l] = static_cast<std::int32_t>(o_lit[l]);
+            hh.coop[i + l] = static_cast<std::int32_t>(o_coop[l]);
+            hh.land[i + l] = o_land[l];
+            hh.grain[i + l] = o_grain[l];
+            hh.cash[i + l] = p.cash0;
+            hh.debt[i + l] = 0.0;
+            hh.skill[i + l] = o_skill[l];
+            hh.hunger[i + l] = 0;
+        }
+    }
+    // village_aggregates
+    for (std::int64_t v = 0; v < s.villages; ++v) {
+        std::int64_t living = 0, members = 0, active = 0, adults = 0, literate = 0;
+        const std::size_t b = static_cast<std::size_t>(v) * H;
+        for (std::size_t i = b; i < b + H; ++i) {
+            if (hh.size[i] == 0) continue;
+            ++living;
+            members += hh.coop[i] >= 1;
+            active += hh.coop[i] == 2;
+            adults += hh.adults[i];
+            literate += hh.literate[i];
+        }
+        const auto vi = static_cast<std::size_t>(v);
+        s.vil.M[vi] = living ? static_cast<double>(members) / static_cast<double>(living) : 0.0;
+        s.vil.A[vi] = living ? static_cast<double>(active) / static_cast<double>(living) : 0.0;
+        s.vil.L[vi] = adults ? static_cast<double>(literate) / static_cast<double>(adults) : 0.0;
+    }
+}
+
 // ---- hooks for tests and benchmarks -----------------------------------------
 
 void PhiloxBlocks(const rng::Key& key, const rng::Counter* ctr, rng::Block* out, std::size_t n) {
@@ -1338,7 +1545,7 @@ void MathLanes(int f, const double* in, double* out, std::size_t n) {
         const VF x = hn::Load(df, a);
         VF y;
         switch (f) {
-            case 0: y = Exp(x); break;
+            case 0: ExpAutoK<1>(&x, &y); break;
             case 1: y = Log(x); break;
             case 2: {
                 VF s, c;
@@ -1387,6 +1594,7 @@ struct TargetOps {
     std::int64_t target;
     const char* name;
     StepFn step;
+    InitFn init;
     PhiloxBlocksFn philox_blocks;
     HouseholdFn words, uniforms, normals;
     MathFnPtr math;
@@ -1395,7 +1603,7 @@ struct TargetOps {
 
 #define ARTEL_SIMD_ENTRY(TARGET, NS, NAME)                                                               \
     TargetOps {                                                                                          \
-        TARGET, NAME, &NS::StepYear, &NS::PhiloxBlocks, &NS::HouseholdWords, &NS::HouseholdUniforms,     \
+        TARGET, NAME, &NS::StepYear, &NS::InitBlock, &NS::PhiloxBlocks, &NS::HouseholdWords, &NS::HouseholdUniforms,     \
             &NS::HouseholdNormals, &NS::MathLanes, &NS::LanesOf                                          \
     }
 
@@ -1486,6 +1694,10 @@ void step_year_simd(const Params& p, const Weather& w, std::int64_t t, BlockStat
                     Tally& tally, GiniHistogram& gini) {
     simd_detail::kTargets[simd_detail::chosen().load(std::memory_order_relaxed)].step(p, w, t, s, scratch, tally,
                                                                                        gini);
+}
+
+void init_block_simd(const Params& p, BlockState& s) {
+    simd_detail::kTargets[simd_detail::chosen().load(std::memory_order_relaxed)].init(p, s);
 }
 
 void set_simd_target(const std::string& name) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine/random/philox.hpp"
+#include "kernels/simd/draw_count.hpp"
 #include "kernels/block.hpp"
 #include "kernels/params.hpp"
 #include "kernels/tallies.hpp"
@@ -29,6 +30,10 @@ namespace artel::model {
 // Same contract and results as step_year (no FlowLog).
 void step_year_simd(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
                     Tally& tally, GiniHistogram& gini);
+
+// Same contract and results as init_block (kernels/household_model.hpp), on
+// the instruction set in use.
+void init_block_simd(const Params& p, BlockState& s);
 
 // Instruction-set choice: "auto" (best available), "avx3" (alias "avx512"),
 // "avx2", "sse4", "ssse3", and the portable one-lane fallback "scalar" (aliases
