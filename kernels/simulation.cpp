@@ -220,7 +220,10 @@ public:
         const auto G = static_cast<std::size_t>(base.regions);
 
         init_.shape(rep, sim_.unit_first_village(unit), sim_.unit_villages(unit), base.households);
-        init_block(base, init_);
+        if (sim_.options().simd)
+            init_block_simd(base, init_);
+        else
+            init_block(base, init_);
         if (weather_rep_ != static_cast<std::int64_t>(rep)) {
             draw_weather(base, rep, weather_);
             weather_rep_ = rep;

@@ -19,13 +19,13 @@ double GiniHistogram::gini() const {
     // G = 1 - sum_k f_k (S_{k-1} + S_k), f = population share, S = cumulative wealth share.
     std::int64_t total_n = 0;
     double total_w = 0;
-    for (int k = 0; k < kGiniBins; ++k) {
+    for (int k = lo; k < hi; ++k) {
         total_n += n[k];
         total_w += from_fixed(sum[k]);
     }
     if (total_n < 2 || total_w <= 0) return 0.0;
     double area = 0, cum = 0;
-    for (int k = 0; k < kGiniBins; ++k) {
+    for (int k = lo; k < hi; ++k) {
         if (n[k] == 0) continue;
         const double f = static_cast<double>(n[k]) / static_cast<double>(total_n);
         const double next = cum + from_fixed(sum[k]) / total_w;

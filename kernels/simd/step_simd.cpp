@@ -1087,6 +1087,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     std::int64_t persons_start = 0;
     Tail tail;
     const Ptrs hbase = ptrs_at(s, 0);
+    std::size_t glo = kGiniBins + 1, ghi = 0;  // the Gini bins this year's villages touched
 
     // Village draws (N villages per vector), step 1 of every village (its
     // households' demotion is done when the village comes), the thresholds
@@ -1225,6 +1226,8 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
             const auto bin = static_cast<std::size_t>(vs.gbin[i]);
             vs.gn[bin] += 1;
             vs.gsum[bin] += vs.gfx[i];
+            glo = std::min(glo, bin);  // (the spare bin kGiniBins only raises ghi)
+            ghi = std::max(ghi, bin + 1);
         }
         vil.reserve[vi] = std::max(0.0, vil.reserve[vi] - drawn_sum);
         // 11. Year end.
@@ -1246,11 +1249,10 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     }
     acc.count[static_cast<int>(Count::persons_start)] += persons_start;
     acc.flush(tally);
-    for (int k = 0; k < kGiniBins; ++k) {
-        gini.n[static_cast<std::size_t>(k)] += vs.gn[static_cast<std::size_t>(k)];
-        gini.sum[static_cast<std::size_t>(k)] += vs.gsum[static_cast<std::size_t>(k)];
-        vs.gn[static_cast<std::size_t>(k)] = 0;
-        vs.gsum[static_cast<std::size_t>(k)] = 0;
+    for (std::size_t k = glo; k < std::min<std::size_t>(ghi, kGiniBins); ++k) {
+        if (vs.gn[k] != 0) gini.add_bin(static_cast<int>(k), vs.gn[k], vs.gsum[k]);
+        vs.gn[k] = 0;
+        vs.gsum[k] = 0;
     }
     vs.gn[kGiniBins] = 0, vs.gsum[kGiniBins] = 0;
 }
