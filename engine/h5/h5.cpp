@@ -856,6 +856,22 @@ void Dataset::attach_scale(const Dataset& scale, unsigned dim_index) {
 
 // ---- File --------------------------------------------------------------------
 
+namespace {
+// File access: a chunk cache of kChunkCacheBytes per open dataset instead of
+// HDF5's 1 MiB. A writer keeps hundreds of datasets open, and each cache fills
+// up as rows are written: with 1 MiB each, resident memory grew with the
+// replication count (580 MiB after 20 000 replications). This holds a
+// dataset's chunk being filled (chunks are sized to ~64 KiB,
+// see "Chunking" above); fully written chunks are evicted first (w0 = 1).
+constexpr std::size_t kChunkCacheBytes = 96 * 1024;
+template <class Doing>
+detail::Handle file_access(Doing&& what) {
+    detail::Handle fapl(check_id(H5Pcreate(H5P_FILE_ACCESS), what));
+    check(H5Pset_cache(fapl.get(), 0, 521, kChunkCacheBytes, 1.0), what);
+    return fapl;
+}
+}  // namespace
+
 File File::create(const std::filesystem::path& path) {
     quiet();
     const std::string p = path.string();
@@ -863,8 +879,8 @@ File File::create(const std::filesystem::path& path) {
     auto what = [&] { return doing; };
     detail::Handle fcpl(check_id(H5Pcreate(H5P_FILE_CREATE), what));
     set_creation_order(fcpl.get(), true, doing);  // for the root group
-    return File(detail::Handle(check_id(H5Fcreate(p.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT), what)),
-                p);
+    const auto fapl = file_access(what);
+    return File(detail::Handle(check_id(H5Fcreate(p.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), what)), p);
 }
 
 File File::open_read(const std::filesystem::path& path) {
@@ -878,9 +894,9 @@ File File::open_read(const std::filesystem::path& path) {
 File File::open_rw(const std::filesystem::path& path) {
     quiet();
     const std::string p = path.string();
-    return File(detail::Handle(check_id(H5Fopen(p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT),
-                                        [&] { return "open file '" + p + "' for reading and writing"; })),
-                p);
+    auto what = [&] { return "open file '" + p + "' for reading and writing"; };
+    const auto fapl = file_access(what);
+    return File(detail::Handle(check_id(H5Fopen(p.c_str(), H5F_ACC_RDWR, fapl.get()), what)), p);
 }
 
 Group File::root() const {

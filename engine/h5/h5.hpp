@@ -63,9 +63,11 @@
 //    {rows per write_rows block, all years}: every chunk is then written
 //    whole, once. A chunk touched by two write_rows calls is decompressed,
 //    patched and recompressed — correct, but slow.
-//  * Aim for chunks of roughly 64 KiB – 1 MiB (e.g. 64 × 200 doubles =
-//    100 KiB). HDF5's default chunk cache is 1 MiB per open dataset; chunks
-//    larger than that bypass the cache and are re-read for every access.
+//  * Aim for chunks of about 64 KiB. Files made by this layer have a chunk
+//    cache of 96 KiB per open dataset (h5.cpp, kChunkCacheBytes; HDF5's
+//    default of 1 MiB made a writer's memory grow with its hundreds of open
+//    datasets); chunks larger than the cache bypass it and are re-read for
+//    every access.
 //  * Tiny chunks (a few hundred bytes) cost more in index than they save.
 //  * deflate 1–4 gets nearly all the gain (4 is netCDF's customary level);
 //    shuffle helps integers and slowly-varying doubles. Both are lossless.
