@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -13,8 +15,9 @@
 namespace artel::run {
 
 std::size_t auto_batch(const Simulation& sim, int threads, std::uint64_t replications) {
-    // Enough units per batch that the tail of a batch idles threads little
-    // (≥ 32 units per thread), but at most ~64 MiB of accumulators,
+    // Enough replications in flight that a thread seldom waits for the oldest
+    // one to reach the sink (≥ 32 units per thread), but at most ~64 MiB of
+    // accumulators,
     const std::size_t units = std::max<std::size_t>(1, sim.units_per_replication());
     const std::size_t want = (32 * static_cast<std::size_t>(std::max(1, threads)) + units - 1) / units;
     const std::size_t cap = std::max<std::size_t>(1, (64u << 20) / std::max<std::size_t>(1, sim.accumulator_bytes()));
@@ -25,82 +28,202 @@ std::size_t auto_batch(const Simulation& sim, int threads, std::uint64_t replica
                                                               std::max<std::uint64_t>(1, replications)));
 }
 
+namespace {
+
+// A replication in flight: its accumulator and how many of its units have
+// yet to merge. On its own cache line, so that threads finishing units of
+// different replications do not contend.
+struct alignas(64) Slot {
+    std::unique_ptr<Accumulator> acc;
+    std::atomic<std::size_t> remaining{0};
+};
+
+// What the threads of one run share. Work item k is unit k % units of
+// replication k / units; replication r merges into slot r % window, which it
+// may take only once replication r - window has gone to the sink. Items are
+// handed out in increasing order, so the items of the replication a thread
+// waits for went to threads that wait for still older ones or for none: the
+// oldest replication in flight always completes, and no thread waits for
+// ever.
+class InOrderRun {
+public:
+    InOrderRun(const Simulation& sim, const RunOptions& opt, RecordSink& sink, std::size_t batch)
+        : sim_(sim), opt_(opt), sink_(sink), units_(sim.units_per_replication()), batch_(batch),
+          window_(static_cast<std::size_t>(std::min<std::uint64_t>(batch, opt.replications))),
+          items_(opt.replications * units_), slots_(window_) {
+        for (auto& slot : slots_) {
+            slot.acc = sim.make_accumulator();
+            slot.remaining.store(units_, std::memory_order_relaxed);
+        }
+    }
+
+    // The body of every thread of the parallel region; throws nothing.
+    void work() {
+        std::unique_ptr<Worker> worker;
+        try {
+            worker = sim_.make_worker();  // first touch on its own thread
+        } catch (...) {
+            fail(std::current_exception());
+            return;
+        }
+        // Progress prints from one thread only: the calling one.
+        const bool reporter = omp_get_thread_num() == 0;
+        while (!stopping()) {
+            const std::uint64_t k = next_.fetch_add(1);
+            if (k >= items_) return;
+            const std::uint64_t rep = k / units_;
+            const auto unit = static_cast<std::size_t>(k % units_);
+            wait_for_slot(rep);
+            if (stopping()) return;
+            Slot& slot = slots_[static_cast<std::size_t>(rep % window_)];
+            try {
+                worker->run(opt_.first_replication + rep, unit, *slot.acc);
+            } catch (const std::exception& e) {
+                // Name the unit of work so that it can be replayed alone.
+                const auto r = std::to_string(opt_.first_replication + rep);
+                fail(std::make_exception_ptr(UnitFailure("replication " + r + ", work unit " + std::to_string(unit) +
+                                                         ": " + e.what() + " (replay it alone with --first-replication " +
+                                                         r + " --replications 1)")));
+                return;
+            } catch (...) {
+                fail(std::current_exception());
+                return;
+            }
+            if (opt_.progress) {
+                opt_.progress->advance(sim_.work_per_unit(unit));
+                if (reporter) opt_.progress->report();
+            }
+            if (slot.remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) drain();
+        }
+    }
+
+    // On the calling thread after the parallel region: gives the sink the
+    // complete replications that a stop or a failed unit left behind, makes
+    // what it has durable and rethrows the failure. A sink that has thrown is
+    // not called again.
+    RunSummary finish() {
+        if (!sink_failed_) {
+            while (sink_next()) {}
+            if (durable_ < consumed_) sink_.batch_done();
+        }
+        if (failure_) std::rethrow_exception(failure_);
+        RunSummary summary;
+        summary.replications_done = consumed_;
+        summary.stopped = consumed_ < opt_.replications;
+        return summary;
+    }
+
+private:
+    // Whether to start no more work; a stop request halts every thread.
+    bool stopping() {
+        if (opt_.stop && opt_.stop->load(std::memory_order_relaxed)) halt();
+        return halted_.load();
+    }
+
+    void halt() {
+        {
+            std::lock_guard lock(mutex_);
+            halted_ = true;
+        }
+        slot_free_.notify_all();
+    }
+
+    void fail(std::exception_ptr e) {
+        {
+            std::lock_guard lock(mutex_);
+            if (!failure_) failure_ = std::move(e);
+        }
+        halt();
+    }
+
+    void wait_for_slot(std::uint64_t rep) {
+        if (rep < released_.load(std::memory_order_acquire) + window_) return;
+        std::unique_lock lock(mutex_);
+        slot_free_.wait(lock, [&] { return halted_.load() || rep < released_.load() + window_; });
+    }
+
+    // Gives the sink the complete replications that come next in order. The
+    // thread that raises `requests_` from zero does it, alone, and looks again
+    // for as long as other threads complete replications meanwhile; they do
+    // not wait for it. A sink that has thrown leaves `requests_` raised, so
+    // that it is not called again.
+    void drain() {
+        if (requests_.fetch_add(1, std::memory_order_acq_rel) != 0) return;
+        std::uint64_t seen = 1;
+        do {
+            try {
+                while (!halted_.load() && sink_next()) {}
+            } catch (...) {
+                sink_failed_ = true;
+                fail(std::current_exception());
+                return;
+            }
+        } while ((seen = requests_.fetch_sub(seen, std::memory_order_acq_rel) - seen) != 0);
+    }
+
+    // Finishes the next replication and gives it to the sink if it is
+    // complete. One thread at a time: the draining one, or the calling one
+    // after the parallel region.
+    bool sink_next() {
+        if (consumed_ == opt_.replications) return false;
+        const std::uint64_t rep = consumed_;
+        Slot& slot = slots_[static_cast<std::size_t>(rep % window_)];
+        if (slot.remaining.load(std::memory_order_acquire) != 0) return false;
+        sim_.finish_replication(opt_.first_replication + rep, *slot.acc, record_);
+        sink_.consume(record_);
+        ++consumed_;
+        slot.acc->reset();
+        slot.remaining.store(units_, std::memory_order_relaxed);
+        {
+            std::lock_guard lock(mutex_);
+            released_.store(consumed_, std::memory_order_release);
+        }
+        slot_free_.notify_all();
+        // After the slot is free, so that the fsync of a checkpoint does not
+        // hold up a thread waiting for it.
+        if (consumed_ % batch_ == 0) {
+            sink_.batch_done();
+            durable_ = consumed_;
+        }
+        return true;
+    }
+
+    const Simulation& sim_;
+    const RunOptions& opt_;
+    RecordSink& sink_;
+    const std::size_t units_, batch_, window_;
+    const std::uint64_t items_;
+    std::vector<Slot> slots_;
+    std::atomic<std::uint64_t> next_{0};  // the next work item to hand out
+
+    // Guards failure_ and the waits for a slot.
+    std::mutex mutex_;
+    std::condition_variable slot_free_;
+    std::atomic<std::uint64_t> released_{0};  // replications whose slot is free again
+    std::atomic<bool> halted_{false};         // start no more work: stop requested or failure
+    std::exception_ptr failure_;
+
+    // The sink side: the draining thread owns the members below requests_.
+    std::atomic<std::uint64_t> requests_{0};  // completions not yet looked at by the draining thread
+    ReplicationRecord record_;
+    std::uint64_t consumed_ = 0;  // replications given to the sink
+    std::uint64_t durable_ = 0;   // of them, made durable by batch_done
+    bool sink_failed_ = false;
+};
+
+}  // namespace
+
 RunSummary run_replications(const Simulation& sim, const RunOptions& opt, RecordSink& sink) {
     const auto t0 = std::chrono::steady_clock::now();
     const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
-    const std::size_t units = sim.units_per_replication();
     const std::size_t batch = opt.batch_replications ? opt.batch_replications
                                                      : auto_batch(sim, threads, opt.replications);
-
-    std::vector<std::unique_ptr<Worker>> workers(static_cast<std::size_t>(threads));
-    std::vector<std::unique_ptr<Accumulator>> accs;
-    for (std::size_t b = 0; b < std::min<std::uint64_t>(batch, opt.replications); ++b)
-        accs.push_back(sim.make_accumulator());
-    ReplicationRecord record;
-    RunSummary summary;
-
-    for (std::uint64_t r0 = 0; r0 < opt.replications; r0 += batch) {
-        if (opt.stop && opt.stop->load()) {
-            summary.stopped = true;
-            break;
-        }
-        const std::size_t nrep = static_cast<std::size_t>(std::min<std::uint64_t>(batch, opt.replications - r0));
-        for (std::size_t b = 0; b < nrep; ++b) accs[b]->reset();
-        const auto work_items = static_cast<std::int64_t>(nrep * units);
-        std::exception_ptr failure;
-        std::atomic<bool> failed{false};
-
+    InOrderRun run(sim, opt, sink, batch);
 #pragma omp parallel num_threads(threads)
-        {
-            const auto tid = static_cast<std::size_t>(omp_get_thread_num());
-            try {
-                if (!workers[tid]) workers[tid] = sim.make_worker();  // first touch on its own thread
-            } catch (...) {
-#pragma omp critical(artel_failure)
-                if (!failure) failure = std::current_exception();
-                failed = true;
-            }
-#pragma omp for schedule(dynamic, 1)
-            for (std::int64_t k = 0; k < work_items; ++k) {
-                if (failed.load(std::memory_order_relaxed)) continue;
-                if (opt.stop && opt.stop->load(std::memory_order_relaxed)) continue;
-                const auto rep_local = static_cast<std::size_t>(k) / units;
-                const auto unit = static_cast<std::size_t>(k) % units;
-                try {
-                    workers[tid]->run(opt.first_replication + r0 + rep_local, unit, *accs[rep_local]);
-                    if (opt.progress) {
-                        opt.progress->advance(sim.work_per_unit(unit));
-                        if (tid == 0) opt.progress->report();
-                    }
-                } catch (const std::exception& e) {
-                    // Name the unit of work so that it can be replayed alone.
-                    const auto rep = opt.first_replication + r0 + rep_local;
-                    auto named = std::make_exception_ptr(UnitFailure(
-                        "replication " + std::to_string(rep) + ", work unit " + std::to_string(unit) + ": " +
-                        e.what() + " (replay it alone with --first-replication " + std::to_string(rep) +
-                        " --replications 1)"));
-#pragma omp critical(artel_failure)
-                    if (!failure) failure = named;
-                    failed = true;
-                }
-            }
-        }
-        if (failure) std::rethrow_exception(failure);
-        if (opt.stop && opt.stop->load()) {  // the batch may be incomplete: drop it
-            summary.stopped = true;
-            break;
-        }
-
-        for (std::size_t b = 0; b < nrep; ++b) {
-            sim.finish_replication(opt.first_replication + r0 + b, *accs[b], record);
-            sink.consume(record);
-            ++summary.replications_done;
-        }
-        sink.batch_done();
-        if (opt.progress) opt.progress->report();
-    }
+    run.work();
+    RunSummary summary = run.finish();
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (std::size_t u = 0; u < units; ++u) summary.work += sim.work_per_unit(u);
+    for (std::size_t u = 0; u < sim.units_per_replication(); ++u) summary.work += sim.work_per_unit(u);
     summary.work *= static_cast<double>(summary.replications_done);
     return summary;
 }

@@ -1,9 +1,12 @@
-// The parallel runner: OpenMP over work units (replication × unit) in batches
-// of replications. Units of a batch run in any order on any thread and merge
-// exactly into their replication's accumulator; finished replications go to
-// the sink in replication order. A process may run any contiguous range of
-// replications (the later MPI split), and the output does not depend on the
-// thread count, the batch size or the schedule.
+// The parallel runner: OpenMP threads take work units (replication × unit)
+// in increasing order from one counter, for the whole run, with no barrier
+// between batches. Units run in any order on any thread and merge exactly
+// into their replication's accumulator; a window of replications is in
+// flight at once, and complete replications go to the sink in replication
+// order, one thread at a time, while the other threads go on computing. A
+// process may run any contiguous range of replications (the later MPI
+// split), and the output does not depend on the thread count, the batch size
+// or the schedule.
 #pragma once
 
 #include <atomic>
@@ -25,8 +28,11 @@ public:
 class RecordSink {
 public:
     virtual ~RecordSink() = default;
+    // Called in replication order, by one thread at a time (not always the
+    // same one).
     virtual void consume(const ReplicationRecord& record) = 0;
-    // Called after the records of each batch: make them durable.
+    // Called after every batch of records and after the last: make them
+    // durable.
     virtual void batch_done() {}
 };
 
@@ -34,10 +40,13 @@ struct RunOptions {
     int threads = 0;                    // 0: OpenMP's default (OMP_NUM_THREADS or all cores)
     std::uint64_t first_replication = 0;
     std::uint64_t replications = 0;     // how many, from first_replication
-    std::size_t batch_replications = 0; // 0: chosen from units per replication and threads
+    // Replications per batch (between two batch_done) and at most in flight
+    // at once; 0: chosen from units per replication, threads and memory.
+    std::size_t batch_replications = 0;
     Progress* progress = nullptr;
-    // When set, no new work starts: the batch in flight is abandoned (its
-    // replications are not given to the sink) and the run returns stopped.
+    // When set, no new work starts: the units running finish, the complete
+    // replications that precede the first incomplete one go to the sink, the
+    // others are dropped, and the run returns stopped.
     const std::atomic<bool>* stop = nullptr;
 };
 
