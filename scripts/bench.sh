@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Benchmarks artel on a fixed scenario and prints the figures of
-# docs/performance.md: household-years per second at 1 and 2 threads (median
-# of REPS runs, alternated so that machine noise hits both alike), parallel
-# efficiency, the vectorised kernel against the scalar reference kernel, peak
-# memory, the share of time outside the simulation loop, one replication of
-# 1 000 000 households, the kernel alone (Google Benchmark: init + 5 arms x
-# 20 years of a 2000-household block) per instruction set, and the ratio to
-# the RNG-bound ceiling (vector uniform throughput / random words per
-# household-year, both counted by the benchmark).
-# Usage: scripts/bench.sh [REPS]   (default 3; about 3 minutes)
+# Benchmarks artel and prints the figures of docs/performance.md, each
+# comparison measured side by side in this one run (the machine is shared and
+# noisy: runs are alternated and the median of REPS is reported):
+#   - the default scenario (all five arms, all mechanisms on), 40 replications:
+#     household-years/s at 1 and 2 threads, parallel efficiency, peak memory;
+#   - the same work by the independent NumPy implementation
+#     (scripts/numpy_model.py), and by artel's scalar reference kernel;
+#   - one replication of 1 000 000 households at 1 and 2 threads;
+#   - the share of a run's time spent outside the kernels (statistics, output,
+#     bookkeeping): the whole 1-thread run against the kernel alone doing the
+#     same household-years (Google Benchmark, same run);
+#   - the kernel alone per instruction set, the cost of each step (what
+#     switching its mechanism off saves), Philox and uniform throughput and the
+#     RNG-bound ceiling (vector uniforms/s / random words per household-year);
+#   - the 100-million-household study (configs/study-100m.toml), once, 2 threads.
+# Usage: scripts/bench.sh [REPS]   (default 3; about 6 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps="${1:-3}"
@@ -20,37 +26,44 @@ scenario=configs/nep-1923.toml
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-# run LABEL ARGS...: one run; appends "rate rss_kb layout_s sim_s stats_s" to $tmp/LABEL
+# run LABEL CONFIG ARGS...: one run; appends "rate rss_kb layout_s sim_s stats_s wall_s" to $tmp/LABEL
 run() {
-  local label="$1"; shift
+  local label="$1" config="$2"; shift 2
   rm -f "$tmp/out.h5"*
-  /usr/bin/time -f "%M" -o "$tmp/rss" "$artel" run "$scenario" -o "$tmp/out.h5" --progress log "$@" \
+  /usr/bin/time -f "%M %e" -o "$tmp/rss" "$artel" run "$config" -o "$tmp/out.h5" --progress log "$@" \
     >"$tmp/stdout" 2>/dev/null
   local line
   line="$(grep 'household-years/s;' "$tmp/stdout")"
   /usr/bin/python3 - "$line" "$(cat "$tmp/rss")" >>"$tmp/$label" <<'PY'
 import re, sys
-line, rss = sys.argv[1], sys.argv[2]
+line, (rss, wall) = sys.argv[1], sys.argv[2].split()
 rate = re.search(r"\(([\d.]+) ([kMG]?) ?household-years/s", line)
 mult = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9}[rate.group(2)]
 t = [float(x) for x in re.findall(r"([\d.]+) s", line)]
-print(float(rate.group(1)) * mult, rss, *t)
+print(float(rate.group(1)) * mult, rss, *t, wall)
 PY
+}
+# numpy LABEL ARGS...: the NumPy implementation's rate (household-years/s)
+numpy() {
+  local label="$1"; shift
+  /usr/bin/python3 scripts/numpy_model.py "$scenario" --print-rate "$@" 2>/dev/null | tail -1 >>"$tmp/$label"
 }
 
 many=(--replications 40)                          # 5 arms x 40 x 20 000 households x 20 years = 80 M
 one=(--replications 1 --set population.villages=10000 --set output.trajectory_households=0)  # 1 000 000 households
 for r in $(seq "$reps"); do
-  run many1 "${many[@]}" --threads 1
-  run many2 "${many[@]}" --threads 2
-  run one1 "${one[@]}" --threads 1
-  run one2 "${one[@]}" --threads 2
-  run ref1 --replications 4 --threads 1 --simd reference
+  run many1 "$scenario" "${many[@]}" --threads 1
+  run many2 "$scenario" "${many[@]}" --threads 2
+  run one1 "$scenario" "${one[@]}" --threads 1
+  run one2 "$scenario" "${one[@]}" --threads 2
+  run ref1 "$scenario" --replications 4 --threads 1 --simd reference
+  numpy numpy1 --replications 4
 done
+run study configs/study-100m.toml --threads 2
 
-# The kernel alone, scalar reference against every instruction set, and the
-# random-number figures (Google Benchmark, JSON).
-"$bench" --benchmark_filter='BM_Scenario_2000hh_5arms_20y|BM_UniformSimd|BM_PhiloxSimd_1block|BM_PhiloxRandom123' \
+# The kernel alone, scalar reference against every instruction set, the steps,
+# and the random-number figures (Google Benchmark, JSON).
+"$bench" --benchmark_filter='BM_Scenario_2000hh_5arms_20y|BM_StepYear_2000hh_sufficiency|BM_StepYear_without|BM_UniformSimd|BM_PhiloxSimd_1block|BM_PhiloxRandom123' \
   --benchmark_min_time=0.3 --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
   --benchmark_format=json >"$tmp/kernel.json" 2>/dev/null || true
 
@@ -58,23 +71,33 @@ done
 import statistics, subprocess, sys, json
 tmp = sys.argv[1]
 def load(label):
-    rows = [list(map(float, l.split())) for l in open(f"{tmp}/{label}")]
-    return {k: statistics.median(r[i] for r in rows) for i, k in enumerate(["rate", "rss", "layout", "sim", "stats"])}
-m1, m2, o1, o2, ref = (load(x) for x in ("many1", "many2", "one1", "one2", "ref1"))
+    rows = [list(map(float, l.split())) for l in open(f"{tmp}/{label}") if l.strip()]
+    keys = ["rate", "rss", "layout", "sim", "stats", "wall"]
+    return {k: statistics.median(r[i] for r in rows) for i, k in enumerate(keys) if all(len(r) > i for r in rows)}
+m1, m2, o1, o2, ref, study = (load(x) for x in ("many1", "many2", "one1", "one2", "ref1", "study"))
+try:
+    npy = statistics.median(float(l) for l in open(f"{tmp}/numpy1") if l.strip())
+except (OSError, ValueError, statistics.StatisticsError):
+    npy = None
 kernel = subprocess.run([sys.argv[2], "run", "configs/nep-1923.toml", "-o", f"{tmp}/k.h5", "--dry-run"],
                         capture_output=True, text=True).stdout
 kernel = next((l.split(":", 1)[1].strip() for l in kernel.splitlines() if "kernel" in l), "?")
 print(f"artel benchmark (median of runs; kernel {kernel})")
-print(f"default scenario, 40 replications (80 M household-years):")
+print(f"default scenario, 40 replications (80 M household-years), all mechanisms, 5 arms:")
 print(f"  1 thread : {m1['rate']/1e6:7.1f} M household-years/s")
 print(f"  2 threads: {m2['rate']/1e6:7.1f} M household-years/s   parallel efficiency {m2['rate']/(2*m1['rate']):.0%} ({m2['rate']/m1['rate']:.2f}x)")
 print(f"  scalar reference kernel, 1 thread: {ref['rate']/1e6:.1f} M/s -> vectorised is {m1['rate']/ref['rate']:.1f}x")
-tot = m2['layout'] + m2['sim'] + m2['stats']
-print(f"  peak memory: {m2['rss']/1024:.0f} MiB; time outside the simulation loop (file layout + statistics): "
-      f"{(m2['layout'] + m2['stats'])/tot:.1%} of {tot:.1f} s")
+if npy:
+    print(f"  NumPy implementation (scripts/numpy_model.py, 4 replications): {npy/1e6:.2f} M/s -> "
+          f"artel is {m1['rate']/npy:.0f}x on 1 thread, {m2['rate']/npy:.0f}x on 2")
+else:
+    print("  NumPy implementation: not measured")
+print(f"  peak memory: {m2['rss']/1024:.0f} MiB (2 threads)")
 print(f"one replication of 1 000 000 households (100 M household-years):")
 print(f"  1 thread : {o1['rate']/1e6:7.1f} M/s; 2 threads: {o2['rate']/1e6:7.1f} M/s ({o2['rate']/o1['rate']:.2f}x); "
       f"peak memory {o2['rss']/1024:.0f} MiB")
+print(f"study of 100 M households x 20 years, one arm (configs/study-100m.toml, 2 G household-years), 2 threads:")
+print(f"  {study['wall']:.1f} s wall, {study['rate']/1e6:.1f} M household-years/s, peak memory {study['rss']/1024:.0f} MiB")
 
 try:
     b = json.load(open(f"{tmp}/kernel.json"))["benchmarks"]
@@ -85,15 +108,32 @@ med = {x["run_name"]: x for x in b if x.get("aggregate_name") == "median"}
 def rate(name):
     return med[name]["items_per_second"] if name in med else None
 scen = {n.split("/")[-1]: x for n, x in med.items() if n.startswith("BM_Scenario_2000hh_5arms_20y/")}
+best = None
+for name, x in scen.items():
+    if name != "scalar-ref" and (best is None or x["items_per_second"] > best[1]):
+        best = (name, x["items_per_second"], x)
+if best:
+    # The 1-thread run does 80 M household-years; the kernel alone would do
+    # them in work / kernel rate. The rest is outside the kernels.
+    work = m1["rate"] * m1["wall"]
+    inside = work / best[1]
+    print(f"time outside the kernels, 1 thread: {1 - inside/m1['wall']:.1%} of {m1['wall']:.1f} s "
+          f"(statistics {m1['stats']:.2f} s, file layout {m1['layout']:.2f} s; the rest is per-unit bookkeeping, "
+          f"histograms, merging, rows and the checkpoint journal)")
 print("kernel alone (init + 5 arms x 20 years of a 2000-household block, 1 thread, median):")
 ref_rate = scen["scalar-ref"]["items_per_second"] if "scalar-ref" in scen else None
-best = None
 for name, x in scen.items():
     r = x["items_per_second"]
     rel = f"  ({r/ref_rate:.1f}x the scalar reference)" if ref_rate and name != "scalar-ref" else ""
     print(f"  {name:11s}: {r/1e6:6.1f} M household-years/s{rel}")
-    if name != "scalar-ref" and (best is None or r > best[1]):
-        best = (name, r, x)
+if best:
+    on = rate(f"BM_StepYear_2000hh_sufficiency/{best[0]}")
+    rows = [(n.split("/")[1], x["items_per_second"]) for n, x in med.items()
+            if n.startswith("BM_StepYear_without/") and n.endswith("/" + best[0])]
+    if on and rows:
+        print(f"cost of each step ({best[0]}, arm sufficiency, 2000 households; all on: {1e9/on:.1f} ns per household-year):")
+        for mech, r in rows:
+            print(f"  {mech:11s}: {1e9/on - 1e9/r:5.1f} ns per household-year (off: {r/1e6:.1f} M/s)")
 uni = {n.split("/")[-1]: x["items_per_second"] for n, x in med.items() if n.startswith("BM_UniformSimd/")}
 phx = {n.split("/")[-1]: x["items_per_second"] for n, x in med.items() if n.startswith("BM_PhiloxSimd_1block/")}
 r123 = rate("BM_PhiloxRandom123")
