@@ -219,11 +219,14 @@ public:
         const auto T = static_cast<std::size_t>(base.years);
         const auto G = static_cast<std::size_t>(base.regions);
 
+        using Clock = std::chrono::steady_clock;
         init_.shape(rep, sim_.unit_first_village(unit), sim_.unit_villages(unit), base.households);
+        auto t0 = Clock::now();
         if (sim_.options().simd)
             init_block_simd(base, init_);
         else
             init_block(base, init_);
+        Clock::duration in_kernels = Clock::now() - t0;
         if (weather_rep_ != static_cast<std::int64_t>(rep)) {
             draw_weather(base, rep, weather_);
             weather_rep_ = rep;
@@ -244,16 +247,20 @@ public:
             state_.copy_from(init_);
             record_samples(a, 0);
             for (std::size_t t = 0; t < T; ++t) {
+                t0 = Clock::now();
                 if (sim_.options().simd)
                     step_year_simd(arms[a].params, weather_, static_cast<std::int64_t>(t), state_, scratch_,
                                    tally_[a * T + t], gini_[a * T + t]);
                 else
                     step_year(arms[a].params, weather_, static_cast<std::int64_t>(t), state_, scratch_,
                               tally_[a * T + t], gini_[a * T + t]);
+                in_kernels += Clock::now() - t0;
                 if (hist_year_index_[t] >= 0) add_histograms(a, static_cast<std::size_t>(hist_year_index_[t]), t);
                 record_samples(a, t + 1);
             }
         }
+
+        sim_.add_kernel_time(in_kernels);
 
         std::lock_guard lock(acc.mutex);
         for (std::size_t i = 0; i < tally_.size(); ++i) {
@@ -317,20 +324,36 @@ private:
             offset[k] = off + hy * bins;
             off += nh * bins;
         }
-        auto bin_of = [](double x, const std::vector<double>& edges) {
-            const auto bins = static_cast<std::int64_t>(edges.size() - 1);
-            const auto b = static_cast<std::int64_t>(std::floor(x / edges.back() * static_cast<double>(bins)));
-            return static_cast<std::size_t>(std::clamp<std::int64_t>(b, 0, bins - 1));
+        // Bin b of x among the equal bins of [0, top): floor(x / top * bins),
+        // values below 0 (and NaN) in the first bin, values from top up in
+        // the last. Branch-free and without calling floor (this loop was ~4%
+        // of a run): y = x / top * bins is clamped to [0, bins - 1/2] (maxsd,
+        // minsd), where truncation gives floor(y) for y < bins - 1 and the
+        // last bin from bins - 1 up.
+        struct Binner {
+            double top, bins, cap;
+            explicit Binner(const std::vector<double>& edges)
+                : top(edges.back()), bins(static_cast<double>(edges.size() - 1)), cap(bins - 0.5) {}
+            std::size_t operator()(double x) const {
+                double y = x / top * bins;
+                y = y > 0.0 ? y : 0.0;  // NaN too
+                y = y < cap ? y : cap;
+                return static_cast<std::size_t>(static_cast<std::int64_t>(y));
+            }
         };
+        const Binner wealth_bin(sch.histograms[0].edges), grain_bin(sch.histograms[1].edges),
+            literacy_bin(sch.histograms[2].edges);
+        std::int64_t* const hw = hist_.data() + offset[0];
+        std::int64_t* const hg = hist_.data() + offset[1];
+        std::int64_t* const hl = hist_.data() + offset[2];
         for (std::int64_t v = 0; v < state_.villages; ++v) {
             const double P = weather_.P[weather_.at(static_cast<std::int64_t>(t), state_.village_id(v) % G)];
             for (std::size_t i = static_cast<std::size_t>(v) * H; i < static_cast<std::size_t>(v + 1) * H; ++i) {
                 if (h.size[i] == 0) continue;
-                hist_[offset[0] + bin_of(household_wealth(h.cash[i], h.grain[i], h.debt[i], P),
-                                         sch.histograms[0].edges)] += 1;
-                hist_[offset[1] + bin_of(h.grain[i], sch.histograms[1].edges)] += 1;
+                hw[wealth_bin(household_wealth(h.cash[i], h.grain[i], h.debt[i], P))] += 1;
+                hg[grain_bin(h.grain[i])] += 1;
                 const double lit = h.adults[i] > 0 ? double(h.literate[i]) / double(h.adults[i]) : 0.0;
-                hist_[offset[2] + bin_of(lit, sch.histograms[2].edges)] += 1;
+                hl[literacy_bin(lit)] += 1;
             }
         }
     }

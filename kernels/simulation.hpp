@@ -3,6 +3,8 @@
 // and the same draws (common random numbers, MODEL.md §1).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,6 +45,11 @@ public:
                             run::ReplicationRecord& out) const override;
     std::size_t accumulator_bytes() const override;
     std::size_t worker_bytes() const override;
+    double kernel_seconds() const override { return 1e-9 * double(kernel_ns_.load()); }
+    void add_kernel_time(std::chrono::steady_clock::duration d) const {
+        kernel_ns_.fetch_add(static_cast<std::uint64_t>(std::chrono::nanoseconds(d).count()),
+                             std::memory_order_relaxed);
+    }
 
     const std::vector<Arm>& arms() const { return arms_; }
     const SimulationOptions& options() const { return options_; }
@@ -54,6 +61,9 @@ private:
     std::vector<Arm> arms_;
     SimulationOptions options_;
     run::ResultSchema schema_;
+    // Nanoseconds in init_block and step_year, added by each worker after
+    // each unit (one atomic add per unit).
+    mutable std::atomic<std::uint64_t> kernel_ns_{0};
 };
 
 // Names of the series, in output order (also documented in docs/output-format.md).

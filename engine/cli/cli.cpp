@@ -314,6 +314,7 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
     if (!journal) journal.emplace(output::CheckpointJournal::create(journal_file, identity, schema));
 
     const auto t_setup = std::chrono::steady_clock::now();
+    const double kernel_before = sim.kernel_seconds();  // the plan's timed unit
     output::ResultWriter writer(out, schema, prepared.metadata, /*replace_partial=*/true);
     for (const auto& r : done) writer.consume(r);
     writer.batch_done();
@@ -369,7 +370,18 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
         std::cout << "(" << run::si(summary.work / summary.seconds) << " " << prepared.work_unit
                   << "/s; time: file layout " << fixed(secs(t_setup, t_layout), 2) << " s, simulation and rows "
                   << fixed(secs(t_layout, t_run), 2) << " s, statistics " << fixed(secs(t_run, t_done), 2)
-                  << " s; inspect with: artel info " << out.string() << ")\n";
+                  << " s";
+        // The share of the threads' time (from the file layout to the last
+        // statistic) that went into the model's kernels; the rest is
+        // statistics, output, histograms, merging and waiting.
+        const int threads = args.threads > 0 ? args.threads : omp_get_max_threads();
+        const double thread_seconds = threads * secs(t_setup, t_done);
+        const double kernel_seconds = sim.kernel_seconds() - kernel_before;
+        if (kernel_seconds > 0 && thread_seconds > 0)
+            std::cout << "; in the kernels " << fixed(100 * kernel_seconds / thread_seconds, 1) << "% of "
+                      << threads << (threads == 1 ? " thread" : " threads") << " x " << fixed(secs(t_setup, t_done), 2)
+                      << " s";
+        std::cout << "; inspect with: artel info " << out.string() << ")\n";
     }
     return kExitOk;
 }

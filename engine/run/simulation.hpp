@@ -45,6 +45,10 @@ public:
     // estimating memory before a run.
     virtual std::size_t accumulator_bytes() const = 0;
     virtual std::size_t worker_bytes() const = 0;
+    // Seconds that workers have spent in the model's kernels so far, summed
+    // over threads (what a run reports as its share of time in the kernels);
+    // 0 when the model does not measure it.
+    virtual double kernel_seconds() const { return 0.0; }
 };
 
 }  // namespace artel::run
