@@ -2,19 +2,19 @@
 # Benchmarks artel and prints the figures of docs/performance.md, each
 # comparison measured side by side in this one run (the machine is shared and
 # noisy: runs are alternated and the median of REPS is reported):
-#   - the default scenario (all five arms, all mechanisms on), 40 replications:
-#     household-years/s at 1 and 2 threads, parallel efficiency, peak memory;
+#   - the default scenario as it ships (configs/nep-1923.toml: five arms, all
+#     mechanisms on, 200 replications): household-years/s at 1 and 2 threads,
+#     parallel efficiency, peak memory, and the share of the threads' time
+#     spent outside the kernels (statistics, histograms, merging, output),
+#     which artel measures in the run itself and prints;
 #   - the same work by the independent NumPy implementation
 #     (scripts/numpy_model.py), and by artel's scalar reference kernel;
 #   - one replication of 1 000 000 households at 1 and 2 threads;
-#   - the share of a run's time spent outside the kernels (statistics, output,
-#     bookkeeping): the whole 1-thread run against the kernel alone doing the
-#     same household-years (Google Benchmark, same run);
 #   - the kernel alone per instruction set, the cost of each step (what
 #     switching its mechanism off saves), Philox and uniform throughput and the
 #     RNG-bound ceiling (vector uniforms/s / random words per household-year);
 #   - the 100-million-household study (configs/study-100m.toml), once, 2 threads.
-# Usage: scripts/bench.sh [REPS]   (default 3; about 6 minutes)
+# Usage: scripts/bench.sh [REPS]   (default 3; about 8 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps="${1:-3}"
@@ -26,7 +26,7 @@ scenario=configs/nep-1923.toml
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-# run LABEL CONFIG ARGS...: one run; appends "rate rss_kb layout_s sim_s stats_s wall_s" to $tmp/LABEL
+# run LABEL CONFIG ARGS...: one run; appends "rate rss_kb layout_s sim_s stats_s kernel_share wall_s" to $tmp/LABEL
 run() {
   local label="$1" config="$2"; shift 2
   rm -f "$tmp/out.h5"*
@@ -39,8 +39,9 @@ import re, sys
 line, (rss, wall) = sys.argv[1], sys.argv[2].split()
 rate = re.search(r"\(([\d.]+) ([kMG]?) ?household-years/s", line)
 mult = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9}[rate.group(2)]
-t = [float(x) for x in re.findall(r"([\d.]+) s", line)]
-print(float(rate.group(1)) * mult, rss, *t, wall)
+t = [float(re.search(rf"{k} ([\d.]+) s", line).group(1)) for k in ("file layout", "simulation and rows", "statistics")]
+kern = re.search(r"in the kernels ([\d.]+)%", line)
+print(float(rate.group(1)) * mult, rss, *t, float(kern.group(1)) / 100 if kern else "nan", wall)
 PY
 }
 # numpy LABEL ARGS...: the NumPy implementation's rate (household-years/s)
@@ -49,11 +50,10 @@ numpy() {
   /usr/bin/python3 scripts/numpy_model.py "$scenario" --print-rate "$@" 2>/dev/null | tail -1 >>"$tmp/$label"
 }
 
-many=(--replications 40)                          # 5 arms x 40 x 20 000 households x 20 years = 80 M
 one=(--replications 1 --set population.villages=10000 --set output.trajectory_households=0)  # 1 000 000 households
 for r in $(seq "$reps"); do
-  run many1 "$scenario" "${many[@]}" --threads 1
-  run many2 "$scenario" "${many[@]}" --threads 2
+  run many1 "$scenario" --threads 1
+  run many2 "$scenario" --threads 2
   run one1 "$scenario" "${one[@]}" --threads 1
   run one2 "$scenario" "${one[@]}" --threads 2
   run ref1 "$scenario" --replications 4 --threads 1 --simd reference
@@ -72,7 +72,7 @@ import statistics, subprocess, sys, json
 tmp = sys.argv[1]
 def load(label):
     rows = [list(map(float, l.split())) for l in open(f"{tmp}/{label}") if l.strip()]
-    keys = ["rate", "rss", "layout", "sim", "stats", "wall"]
+    keys = ["rate", "rss", "layout", "sim", "stats", "kernel", "wall"]
     return {k: statistics.median(r[i] for r in rows) for i, k in enumerate(keys) if all(len(r) > i for r in rows)}
 m1, m2, o1, o2, ref, study = (load(x) for x in ("many1", "many2", "one1", "one2", "ref1", "study"))
 try:
@@ -83,7 +83,7 @@ kernel = subprocess.run([sys.argv[2], "run", "configs/nep-1923.toml", "-o", f"{t
                         capture_output=True, text=True).stdout
 kernel = next((l.split(":", 1)[1].strip() for l in kernel.splitlines() if "kernel" in l), "?")
 print(f"artel benchmark (median of runs; kernel {kernel})")
-print(f"default scenario, 40 replications (80 M household-years), all mechanisms, 5 arms:")
+print(f"default scenario (configs/nep-1923.toml: 5 arms, all mechanisms, 200 replications, 400 M household-years):")
 print(f"  1 thread : {m1['rate']/1e6:7.1f} M household-years/s")
 print(f"  2 threads: {m2['rate']/1e6:7.1f} M household-years/s   parallel efficiency {m2['rate']/(2*m1['rate']):.0%} ({m2['rate']/m1['rate']:.2f}x)")
 print(f"  scalar reference kernel, 1 thread: {ref['rate']/1e6:.1f} M/s -> vectorised is {m1['rate']/ref['rate']:.1f}x")
@@ -93,6 +93,10 @@ if npy:
 else:
     print("  NumPy implementation: not measured")
 print(f"  peak memory: {m2['rss']/1024:.0f} MiB (2 threads)")
+print(f"  time outside the kernels (measured in the run: threads x wall - time in init_block and step_year):")
+for lab, m in (("1 thread ", m1), ("2 threads", m2)):
+    print(f"    {lab}: {1 - m['kernel']:.1%} of {m['wall']:.1f} s (file layout {m['layout']:.2f} s, statistics "
+          f"{m['stats']:.2f} s; the rest is histograms, Gini bins, merging, rows and the checkpoint journal)")
 print(f"one replication of 1 000 000 households (100 M household-years):")
 print(f"  1 thread : {o1['rate']/1e6:7.1f} M/s; 2 threads: {o2['rate']/1e6:7.1f} M/s ({o2['rate']/o1['rate']:.2f}x); "
       f"peak memory {o2['rss']/1024:.0f} MiB")
@@ -112,14 +116,6 @@ best = None
 for name, x in scen.items():
     if name != "scalar-ref" and (best is None or x["items_per_second"] > best[1]):
         best = (name, x["items_per_second"], x)
-if best:
-    # The 1-thread run does 80 M household-years; the kernel alone would do
-    # them in work / kernel rate. The rest is outside the kernels.
-    work = m1["rate"] * m1["wall"]
-    inside = work / best[1]
-    print(f"time outside the kernels, 1 thread: {1 - inside/m1['wall']:.1%} of {m1['wall']:.1f} s "
-          f"(statistics {m1['stats']:.2f} s, file layout {m1['layout']:.2f} s; the rest is per-unit bookkeeping, "
-          f"histograms, merging, rows and the checkpoint journal)")
 print("kernel alone (init + 5 arms x 20 years of a 2000-household block, 1 thread, median):")
 ref_rate = scen["scalar-ref"]["items_per_second"] if "scalar-ref" in scen else None
 for name, x in scen.items():
