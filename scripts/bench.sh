@@ -62,9 +62,12 @@ done
 run study configs/study-100m.toml --threads 2
 
 # The kernel alone, scalar reference against every instruction set, the steps,
-# and the random-number figures (Google Benchmark, JSON).
+# and the random-number figures (Google Benchmark, JSON). Repetitions are
+# interleaved at random, so that a burst of load on the shared host spreads
+# over all benchmarks instead of spoiling one.
 "$bench" --benchmark_filter='BM_Scenario_2000hh_5arms_20y|BM_StepYear_2000hh_sufficiency|BM_StepYear_without|BM_UniformSimd|BM_PhiloxSimd_1block|BM_PhiloxRandom123' \
-  --benchmark_min_time=0.3 --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+  --benchmark_min_time=0.2 --benchmark_repetitions="$((reps + 2))" --benchmark_enable_random_interleaving=true \
+  --benchmark_report_aggregates_only=true \
   --benchmark_format=json >"$tmp/kernel.json" 2>/dev/null || true
 
 /usr/bin/python3 - "$tmp" "$artel" <<'PY'
@@ -118,7 +121,8 @@ for name, x in scen.items():
         best = (name, x["items_per_second"], x)
 print("kernel alone (init + 5 arms x 20 years of a 2000-household block, 1 thread, median):")
 ref_rate = scen["scalar-ref"]["items_per_second"] if "scalar-ref" in scen else None
-for name, x in scen.items():
+order = ["scalar-ref", "avx3_zen4", "avx3", "avx2", "sse4", "ssse3", "emu128", "scalar"]
+for name, x in sorted(scen.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)):
     r = x["items_per_second"]
     rel = f"  ({r/ref_rate:.1f}x the scalar reference)" if ref_rate and name != "scalar-ref" else ""
     print(f"  {name:11s}: {r/1e6:6.1f} M household-years/s{rel}")
@@ -128,7 +132,7 @@ if best:
             if n.startswith("BM_StepYear_without/") and n.endswith("/" + best[0])]
     if on and rows:
         print(f"cost of each step ({best[0]}, arm sufficiency, 2000 households; all on: {1e9/on:.1f} ns per household-year):")
-        for mech, r in rows:
+        for mech, r in sorted(rows, key=lambda mr: mr[1], reverse=True):
             print(f"  {mech:11s}: {1e9/on - 1e9/r:5.1f} ns per household-year (off: {r/1e6:.1f} M/s)")
 uni = {n.split("/")[-1]: x["items_per_second"] for n, x in med.items() if n.startswith("BM_UniformSimd/")}
 phx = {n.split("/")[-1]: x["items_per_second"] for n, x in med.items() if n.startswith("BM_PhiloxSimd_1block/")}
