@@ -92,7 +92,7 @@ print(f"  2 threads: {m2['rate']/1e6:7.1f} M household-years/s   parallel effici
 print(f"  scalar reference kernel, 1 thread: {ref['rate']/1e6:.1f} M/s -> vectorised is {m1['rate']/ref['rate']:.1f}x")
 if npy:
     print(f"  NumPy implementation (scripts/numpy_model.py, 4 replications): {npy/1e6:.2f} M/s -> "
-          f"artel is {m1['rate']/npy:.0f}x on 1 thread, {m2['rate']/npy:.0f}x on 2")
+          f"artel is {m1['rate']/npy:.1f}x on 1 thread, {m2['rate']/npy:.1f}x on 2")
 else:
     print("  NumPy implementation: not measured")
 print(f"  peak memory: {m2['rss']/1024:.0f} MiB (2 threads)")

@@ -12,17 +12,11 @@
 #include <vector>
 
 #include "engine/run/runner.hpp"
+#include "test_inputs.hpp"
 
 using namespace artel;
 
 namespace {
-
-std::uint64_t splitmix64(std::uint64_t x) {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 // What unit `unit` of replication `rep` contributes: unique to the pair.
 std::uint64_t contribution(std::uint64_t rep, std::size_t unit) { return rep * 1000 + unit + 1; }
@@ -88,7 +82,8 @@ void FakeWorker::run(std::uint64_t replication, std::size_t unit, run::Accumulat
     if (sim_.stop && sim_.stop->load()) ++sim_.units_after_stop;
     ++sim_.units_run;
     // Uneven: mostly up to 0.2 ms, one unit in eight 2 ms.
-    const auto h = splitmix64(replication * 7919 + unit);
+    std::uint64_t seed = replication * 7919 + unit;
+    const auto h = test::splitmix64(seed);
     std::this_thread::sleep_for(std::chrono::microseconds(h % 8 == 0 ? 2000 : (h >> 8) % 200));
     if (replication == sim_.fail_replication && unit == sim_.fail_unit) throw std::runtime_error("negative harvest");
     auto& acc = static_cast<FakeAccumulator&>(acc_base);

@@ -374,7 +374,7 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
         // The share of the threads' time (from the file layout to the last
         // statistic) that went into the model's kernels; the rest is
         // statistics, output, histograms, merging and waiting.
-        const int threads = args.threads > 0 ? args.threads : omp_get_max_threads();
+        const int threads = plan.threads;
         const double thread_seconds = threads * secs(t_setup, t_done);
         const double kernel_seconds = sim.kernel_seconds() - kernel_before;
         if (kernel_seconds > 0 && thread_seconds > 0)
