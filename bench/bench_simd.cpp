@@ -32,7 +32,7 @@ using namespace artel::model;
 namespace {
 
 constexpr std::size_t kHouseholds = 4096;  // per Philox/uniform/normal call
-const std::uint32_t kSlotPurpose = (rng::year_slot(3) << 8) | static_cast<std::uint32_t>(Purpose::Death);
+const std::uint32_t kSlotPurpose = (rng::year_slot(3) << 8) | static_cast<std::uint32_t>(Purpose::Demography);
 
 // ---- random numbers -----------------------------------------------------------
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/random/binomial_table.hpp"
+
 namespace artel::model {
 
 struct HouseholdArrays {
@@ -51,6 +53,10 @@ struct YearScratch {
     std::vector<std::uint8_t> expelled;    // expelled this year (cannot rejoin)
     std::vector<double> need;              // step 4's need, reused in step 6
     std::vector<double> shortfall;         // remaining shortfall within step 4
+    // Step 5's binomials (rebuilt only when the arm's probabilities change).
+    struct Demography {
+        rng::BinomialTable age, school, adult_death, child_death;
+    } demography;
     void resize(std::size_t n);
 };
 

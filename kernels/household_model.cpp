@@ -347,46 +347,37 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
         }
         vil.reserve[vi] = std::max(0.0, vil.reserve[vi] - drawn_sum);
 
-        // 5. Demography.
+        // 5. Demography: a birth, then children coming of age (and literate),
+        // then deaths of literate adults, illiterate adults and children, each
+        // a binomial drawn by inversion of one word (binomial_table.hpp).
         if (mech.demography) {
+            auto& bt = scratch.demography;
+            bt.age.set(p.age_rate);
+            bt.school.set(p.school_rate);
+            bt.adult_death.set(p.adult_death);
+            bt.child_death.set(p.child_death);
             for (std::size_t i = b; i < e; ++i) {
                 if (hh.size[i] == 0) continue;
                 const auto id = s.household_id(i);
                 auto* f = flows(i);
+                const auto hy = st.household(id, Purpose::HouseholdYear).block(0);
+                const auto dem_stream = st.household(id, Purpose::Demography);
+                rng::WordReader dem(dem_stream);
                 const int children0 = hh.size[i] - hh.adults[i];
-                if (hh.adults[i] >= 2 && hh.size[i] < p.birth_cap &&
-                    draw(st.household(id, Purpose::HouseholdYear).word(kBirth), p.birth_rate)) {
+                if (hh.adults[i] >= 2 && hh.size[i] < p.birth_cap && draw(hy[kBirth], p.birth_rate)) {
                     hh.size[i] += 1;
                     tally.add(Count::births, 1);
                     if (f) f->births += 1;
                 }
-                if (children0 > 0) {
-                    const auto age_stream = st.household(id, Purpose::ComingOfAge);
-                    rng::WordReader age(age_stream);
-                    for (int k = 0; k < children0; ++k) {
-                        const auto kk = static_cast<std::uint32_t>(k);
-                        if (draw(age[2 * kk], p.age_rate)) {
-                            hh.adults[i] += 1;
-                            if (draw(age[2 * kk + 1], p.school_rate)) {
-                                hh.literate[i] += 1;
-                                if (f) f->literate_gained += 1;
-                            }
-                        }
-                    }
-                }
-                // Deaths by person slot: literate adults, illiterate adults, children.
-                const auto death_stream = st.household(id, Purpose::Death);
-                rng::WordReader death(death_stream);
-                int dead_lit = 0, dead_ill = 0, dead_child = 0;
+                const int came = bt.age.sample(dem[kComeOfAge], children0);
+                const int schooled = bt.school.sample(dem[kSchooled], came);
+                hh.adults[i] += came;
+                hh.literate[i] += schooled;
+                if (f) f->literate_gained += schooled;
                 const int lit = hh.literate[i], ad = hh.adults[i], sz = hh.size[i];
-                for (int j = 0; j < sz; ++j) {
-                    const double q = j < ad ? p.adult_death : p.child_death;
-                    if (draw(death[static_cast<std::uint32_t>(j)], q)) {
-                        if (j < lit) ++dead_lit;
-                        else if (j < ad) ++dead_ill;
-                        else ++dead_child;
-                    }
-                }
+                const int dead_lit = bt.adult_death.sample(dem[kDeathsLiterate], lit);
+                const int dead_ill = bt.adult_death.sample(dem[kDeathsIlliterate], ad - lit);
+                const int dead_child = bt.child_death.sample(hy[kChildDeaths], sz - ad);
                 const int dead = dead_lit + dead_ill + dead_child;
                 hh.literate[i] -= dead_lit;
                 hh.adults[i] -= dead_lit + dead_ill;
@@ -395,7 +386,7 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
                 if (f) f->deaths += dead, f->literate_died += dead_lit;
                 if (hh.adults[i] == 0 && hh.size[i] > 0) {
                     hh.adults[i] = 1;
-                    if (draw(st.household(id, Purpose::HouseholdYear).word(kEldestLiterate), p.school_rate)) {
+                    if (draw(dem[kEldestLiterate], p.school_rate)) {
                         hh.literate[i] += 1;
                         if (f) f->literate_gained += 1;
                     }

@@ -23,8 +23,9 @@ enum class Purpose : std::uint32_t {
     WeatherRegion = 22,   // region: words 0..3 (failure normal, multiplier normal)
     WeatherVillage = 23,  // village: words 0,1
     HouseholdYear = 24,   // household: the fixed single draws of a year, see HouseholdWord
-    ComingOfAge = 27,     // household: word 2k comes of age, 2k+1 literate (child k)
-    Death = 28,           // household: word j for person slot j
+    // 27 and 28 (coming of age and deaths, one word per person) were retired
+    // with random layout 2: never reuse them.
+    Demography = 29,      // household: the binomials of step 5, see DemographyWord
     Literacy = 31,        // household: word k for illiterate adult k
 };
 
@@ -35,7 +36,7 @@ enum HouseholdWord : std::uint32_t {
     kWeatherZ0 = 0,      // household weather E (Box–Muller pair, words 0 and 1)
     kWeatherZ1 = 1,
     kBirth = 2,
-    kEldestLiterate = 3, // the eldest child who comes of age at once is literate
+    kChildDeaths = 3,    // children who die: Binomial(children, child_death) by inversion
     kJoin = 4,
     kActivate = 5,
     kLapse = 6,          // an active member lapses, or a passive member leaves
@@ -46,11 +47,24 @@ enum HouseholdWord : std::uint32_t {
     kAudit = 11,
 };
 
+// The words of a household's Demography stream (step 5): one word per
+// binomial, drawn by inversion (engine/random/binomial_table.hpp), so a
+// household-year needs one Philox block for them whatever its size, and a
+// second only for the rare eldest child who comes of age at once.
+enum DemographyWord : std::uint32_t {
+    kComeOfAge = 0,        // children who come of age: Binomial(children, age_rate)
+    kSchooled = 1,         // of those, literate: Binomial(came of age, school_rate)
+    kDeathsLiterate = 2,   // literate adults who die: Binomial(literate, adult_death)
+    kDeathsIlliterate = 3, // illiterate adults who die: Binomial(adults − literate, adult_death)
+    kEldestLiterate = 4,   // the eldest child who comes of age at once is literate
+};
+
 }  // namespace artel::model
 
 namespace artel::model {
 // Words read together come from one Philox block.
 static_assert(kJoin / 4 == kActivate / 4 && kJoin / 4 == kLapse / 4);
 static_assert(kFalseClaim / 4 == kAudit / 4);
-static_assert(kWeatherZ0 / 4 == kWeatherZ1 / 4);
+static_assert(kWeatherZ0 / 4 == kWeatherZ1 / 4 && kBirth / 4 == 0 && kChildDeaths / 4 == 0);
+static_assert(kComeOfAge / 4 == 0 && kSchooled / 4 == 0 && kDeathsLiterate / 4 == 0 && kDeathsIlliterate / 4 == 0);
 }  // namespace artel::model

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "engine/math/detmath.hpp"
+#include "engine/random/binomial_table.hpp"
 #include "engine/random/samplers.hpp"
 
 using namespace artel::rng;
@@ -340,6 +341,73 @@ TEST_CASE("binomial_bernoulli: moments, fit and fixed consumption", "[samplers]"
     CHECK(binomial_bernoulli(64, 0.0, s, 17) == 0);
     CHECK_THROWS_AS(binomial_bernoulli(65, 0.5, s, 0), std::invalid_argument);
     CHECK_THROWS_AS(binomial_bernoulli(-1, 0.5, s, 0), std::invalid_argument);
+}
+
+TEST_CASE("BinomialTable: exact probabilities, integer thresholds and fit", "[samplers]") {
+    constexpr int kMax = BinomialTable::kMaxTrials;
+    constexpr double k2to32 = 4294967296.0;
+    for (const double p : {0.015, 0.03, 0.0667, 0.4, 0.5, 0.93, 1e-9}) {
+        const BinomialTable t(p);
+        INFO("p = " << p);
+        for (int n = 0; n <= kMax; ++n) {
+            const boost::math::binomial_distribution<double> bd(n, p);
+            const double* F = t.cdf(n);
+            const std::int64_t* T = t.thresholds() + n * BinomialTable::kStride;
+            std::int64_t prev = 0;
+            for (int k = 0; k <= kMax; ++k) {
+                INFO("n = " << n << ", k = " << k);
+                if (k >= n) CHECK(F[k] == 1.0);
+                CHECK(std::fabs(F[k] - (k >= n ? 1.0 : boost::math::cdf(bd, k))) < 1e-14);
+                CHECK(T[k] == bernoulli_threshold(F[k]));
+                // Exactly (T[k] - T[k-1]) of the 2^32 equally likely words give
+                // X = k: the binomial probability to within the word's
+                // resolution and the rounding of F (no Monte Carlo error).
+                const double pk = static_cast<double>(T[k] - prev) / k2to32;
+                CHECK(std::fabs(pk - (k > n ? 0.0 : boost::math::pdf(bd, k))) <= 1.0 / k2to32 + 1e-14);
+                // sample() is the count of thresholds at or below the word:
+                // check the words at every threshold's edge.
+                for (const std::int64_t w : {T[k] - 1, T[k], T[k] + 1}) {
+                    if (w < 0 || w >= (std::int64_t{1} << 32)) continue;
+                    int count = 0;
+                    for (int j = 0; j <= kMax; ++j) count += w >= T[j];
+                    CHECK(t.sample(static_cast<std::uint32_t>(w), n) == count);
+                }
+                prev = T[k];
+            }
+            CHECK(t.sample(0u, n) >= 0);
+            CHECK(t.sample(0xFFFFFFFFu, n) <= n);
+        }
+    }
+    // Limits: p <= 0 never, p >= 1 always, NaN never (as bernoulli).
+    for (std::uint32_t w : {0u, 12345u, 0x80000000u, 0xFFFFFFFFu}) {
+        for (int n = 0; n <= kMax; ++n) {
+            CHECK(BinomialTable(0.0).sample(w, n) == 0);
+            CHECK(BinomialTable(-0.5).sample(w, n) == 0);
+            CHECK(BinomialTable(std::nan("")).sample(w, n) == 0);
+            CHECK(BinomialTable(1.0).sample(w, n) == n);
+        }
+    }
+    // set() rebuilds only for a new p, and then as a fresh table would.
+    BinomialTable t(0.2);
+    t.set(0.7);
+    CHECK(t.p() == 0.7);
+    CHECK(std::memcmp(t.thresholds(), BinomialTable(0.7).thresholds(), sizeof(std::int64_t) * 17 * 17) == 0);
+    // Fit on real draws (chi-square, moments; see the top comment).
+    for (const int n : {1, 6, 16}) {
+        const double p = 0.3;
+        const BinomialTable bt(p);
+        const auto w = words(stream(14, static_cast<std::uint32_t>(n)), 100000);
+        std::vector<int> xi(w.size());
+        std::vector<double> x(w.size());
+        for (std::size_t i = 0; i < w.size(); ++i) x[i] = xi[i] = bt.sample(w[i], n);
+        const double q = 1 - p, npq = n * p * q;
+        INFO("n = " << n);
+        check_mean_var(x, n * p, npq, npq * (1 + 3 * (n - 2) * p * q), "binomial by inversion");
+        const boost::math::binomial_distribution<double> bd(n, p);
+        const auto [stat, crit] = chi_square(xi, [&](int j) { return j > n ? 0.0 : boost::math::pdf(bd, j); }, n);
+        INFO("chi-square " << stat << ", critical " << crit);
+        CHECK(stat < crit);
+    }
 }
 
 namespace {

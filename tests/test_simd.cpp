@@ -24,7 +24,7 @@
 #include "kernels/household_model.hpp"
 #include "kernels/purposes.hpp"
 #include "kernels/simd/step_simd.hpp"
-#include "kernels/simd/threshold.hpp"
+#include "engine/random/threshold.hpp"
 #include "kernels/weather.hpp"
 
 using namespace artel;
@@ -227,7 +227,7 @@ TEST_CASE("bernoulli_threshold turns a fixed-probability draw into an exact inte
     }
     for (double p : ps) {
         INFO("p = " << p);
-        const std::int64_t T = simd::bernoulli_threshold(p);
+        const std::int64_t T = rng::bernoulli_threshold(p);
         REQUIRE(T >= 0);
         REQUIRE(T <= (std::int64_t{1} << 32));
         // The boundary words and a few random ones.
@@ -303,7 +303,7 @@ TEST_CASE("Philox lanes match the scalar Philox and named streams on every targe
 
             // Household streams as the kernel draws them (lane-invariant counter words).
             const std::uint32_t rep = 7, first = (1u << 30) - 37, households = 53, blocks = 5;
-            const std::uint32_t sp = (rng::year_slot(12) << 8) | static_cast<std::uint32_t>(Purpose::Death);
+            const std::uint32_t sp = (rng::year_slot(12) << 8) | static_cast<std::uint32_t>(Purpose::Demography);
             std::vector<std::uint32_t> words(4u * blocks * households);
             std::vector<double> uni(words.size()), nor(words.size());
             simd::household_words(target, key, rep, first, households, sp, blocks, words.data());
@@ -311,7 +311,7 @@ TEST_CASE("Philox lanes match the scalar Philox and named streams on every targe
             simd::household_normals(target, key, rep, first, households, sp, blocks, nor.data());
             for (std::uint32_t h = 0; h < households; ++h) {
                 const rng::Stream s(key, rep, rng::EntityKind::Household, first + h, rng::year_slot(12),
-                                    static_cast<std::uint32_t>(Purpose::Death));
+                                    static_cast<std::uint32_t>(Purpose::Demography));
                 for (std::uint32_t b = 0; b < blocks; ++b) {
                     const auto blk = s.block(b);
                     const auto np0 = rng::normal_pair(blk[0], blk[1]), np1 = rng::normal_pair(blk[2], blk[3]);

@@ -23,7 +23,7 @@
 #include "engine/random/philox.hpp"
 #include "kernels/simd/detmath-inl.h"
 #include "kernels/simd/draw_count.hpp"
-#include "kernels/simd/threshold.hpp"
+#include "engine/random/threshold.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace artel {
@@ -259,7 +259,7 @@ HWY_INLINE void PhiloxRangePerU(const VU* c1, const StreamConst& sc, const int* 
 }
 
 
-using artel::model::simd::bernoulli_threshold;
+using artel::rng::bernoulli_threshold;
 
 // bernoulli(w, p) for words in 64-bit lanes and a lane threshold vector.
 HWY_INLINE MF Below(VU w, VI threshold) { return ToF(hn::Lt(hn::BitCast(DI(), w), threshold)); }

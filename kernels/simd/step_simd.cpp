@@ -7,7 +7,7 @@
 //    (detmath-inl.h; selects for branches; no FMA: -ffp-contract=off).
 //  - Random words come from the same Philox counters (philox-inl.h); a
 //    Bernoulli draw with a probability fixed across lanes is the exact integer
-//    test w < T(p) (threshold.hpp), one with a lane probability compares
+//    test w < T(p) (engine/random/threshold.hpp), one with a lane probability compares
 //    uniform01(w) < p in double as the scalar code does.
 //  - Village sums that feed the model (the levy, ΣD, the reserve drawn) are
 //    added lane by lane in household order; lanes that the scalar code skips
@@ -262,6 +262,25 @@ HWY_INLINE void ordered_sum(MF m, VF v, double& sum) {
 // stall when `first` is not a constant).
 HWY_INLINE VU Ids(std::uint64_t first) { return hn::Add(hn::Iota(DU(), 0), SetU(first)); }
 
+// Binomial(n, p) by inversion of the word w (engine/random/binomial_table.hpp):
+// the number of k with w >= T[n·17 + k], T the table's thresholds. T is
+// non-decreasing in k, so the count stops at the first k where no lane is at
+// or above its threshold (most often k = 0: nothing happens).
+HWY_INLINE VI Binomial(const std::int64_t* T, VI n, VU w) {
+    const DI di;
+    static_assert(rng::BinomialTable::kStride == 17);
+    const VI w1 = hn::Add(hn::BitCast(di, w), SetI(1));  // w >= t  <=>  t < w + 1
+    VI idx = hn::Add(hn::ShiftLeft<4>(n), n);
+    VI x = hn::Zero(di);
+    for (int k = 0; k < rng::BinomialTable::kStride; ++k) {
+        const MI m = hn::Lt(hn::GatherIndex(di, T, idx), w1);
+        if (hn::AllFalse(di, m)) break;
+        x = hn::Sub(x, hn::VecFromMask(di, m));
+        idx = hn::Add(idx, SetI(1));
+    }
+    return x;
+}
+
 HWY_INLINE VF LitShare(VI literate, VI adults) {
     const DI di;
     const MI pos = hn::Gt(adults, hn::Zero(di));
@@ -272,8 +291,10 @@ HWY_INLINE VF LitShare(VI literate, VI adults) {
 
 struct YearConst {
     const Params* p;
-    StreamConst hy, age, death, literacy;
-    std::int64_t t_birth, t_age, t_school, t_adult_death, t_child_death;
+    StreamConst hy, demog, literacy;
+    std::int64_t t_birth, t_school;
+    // step 5's binomial thresholds (rng::BinomialTable::thresholds())
+    const std::int64_t *b_age, *b_school, *b_adult_death, *b_child_death;
     std::int64_t t_false, t_audit, t_leave, t_lapse, t_lapse_hungry;
     double c2H;             // 0.5 * sigma_H * sigma_H
     double land_per_mouth;  // land_mean / size_mean
@@ -522,25 +543,12 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         return hy + slot[b] * U;
     };
 
-    // Coming-of-age and death words, drawn now (with the HouseholdYear blocks
-    // above) so that they are ready when step 5 needs them. The block counts
-    // are upper bounds from the state at load: a famine death in step 4 can
-    // only lower the children present and the size after a birth.
-    Words4 wbC[U][8], wbD[U][8];
-    int nbC[U] = {}, nbD[U] = {};
+    // The Demography block (step 5's binomials), drawn now with the
+    // HouseholdYear blocks above so that it is ready when step 5 needs it.
+    Words4 dem[U];
     if (mech.demography && AnyOf<U>(alive)) {
-        ARTEL_U {
-            const VU w2 = yc.store_hy0 ? hn::LoadU(du, vs.hy2.data() + j + u * N) : block(0)[u].w[2];
-            const VI ch = hn::IfThenElseZero(ToI(alive[u]), hn::Sub(size[u], adults[u]));
-            const MF birth =
-                hn::And(hn::And(alive[u], ToF(hn::And(hn::Gt(adults[u], SetI(1)), hn::Lt(size[u], SetI(p.birth_cap))))),
-                        Below(w2, SetI(yc.t_birth)));
-            const VI sz = hn::IfThenElseZero(ToI(alive[u]), Sel(birth, hn::Add(size[u], SetI(1)), size[u]));
-            nbC[u] = std::min(8, static_cast<int>((hn::GetLane(hn::MaxOfLanes(di, ch)) + 1) >> 1));
-            nbD[u] = std::min(8, static_cast<int>((hn::GetLane(hn::MaxOfLanes(di, sz)) + 3) >> 2));
-        }
-        PhiloxRangePerU<U>(ids, yc.age, nbC, wbC);
-        PhiloxRangePerU<U>(ids, yc.death, nbD, wbD);
+        const std::uint32_t b0 = 0;
+        PhiloxMulti<U, 1>(ids, yc.demog, &b0, dem);
     }
 
     // 4(b)–(d), famine, consumption.
@@ -657,75 +665,48 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                     CountUsed(hn::And(alive[u], ToF(hn::And(hn::Gt(adults[u], SetI(1)),
                                                             hn::Lt(hn::Add(size[u], hn::VecFromMask(di, ToI(birth))),
                                                                    SetI(p.birth_cap))))));
-                    CountUsed(ch[u]);  // one "comes of age" word per child
+                    CountUsed(alive[u], 5);  // the five binomial words
                 }
             }
-            // Coming of age: child k reads words 2k (comes of age) and 2k+1
-            // (literate), i.e. block k/2, words 2(k%2) and 2(k%2)+1. Each
-            // vector draws only the blocks its own households need.
-            {
-                const VI t_age = SetI(yc.t_age), t_school = SetI(yc.t_school);
-                // nbC (drawn above) covers every child present now (see there).
-                const int* nb = nbC;
-                auto& wb = wbC;
-                ARTEL_U {
-                    VI came_n = hn::Zero(di), lit_n = hn::Zero(di);
-                    for (int b = 0; b < nb[u]; ++b) {
-#pragma GCC unroll 2
-                        for (int q = 0; q < 2; ++q) {
-                            const VI k = SetI(2 * static_cast<std::int64_t>(b) + q);
-                            const MI came = hn::And(hn::Lt(k, ch[u]), hn::Lt(hn::BitCast(di, wb[u][b].w[2 * q]), t_age));
-                            const MI lit = hn::And(came, hn::Lt(hn::BitCast(di, wb[u][b].w[2 * q + 1]), t_school));
-                            came_n = hn::Sub(came_n, hn::VecFromMask(di, came));
-                            lit_n = hn::Sub(lit_n, hn::VecFromMask(di, lit));
-                        }
-                    }
-                    adults[u] = hn::Add(adults[u], came_n);
-                    literate[u] = hn::Add(literate[u], lit_n);
-                    if (Counting()) CountUsed(came_n);  // the "literate" word of those who came of age
-                }
-            }
-            // Deaths by person slot j: literate adults, illiterate adults, children.
-            {
-                const VI t_adult = SetI(yc.t_adult_death), t_child = SetI(yc.t_child_death);
-                // nbD (drawn above) covers every person slot present now.
-                VI sz[U];
-                ARTEL_U sz[u] = hn::IfThenElseZero(ToI(alive[u]), size[u]);
-                if (Counting()) ARTEL_U CountUsed(sz[u]);
-                const int* nb = nbD;
-                auto& wb = wbD;
-                ARTEL_U {
-                    VI dead = hn::Zero(di), dead_ad = hn::Zero(di), dead_lit = hn::Zero(di);  // negative counts
-                    VI J = hn::Zero(di);  // the person slot
-                    const VI one = SetI(1);
-                    for (int b = 0; b < nb[u]; ++b) {
-#pragma GCC unroll 4
-                        for (int q = 0; q < 4; ++q, J = hn::Add(J, one)) {
-                            const MI is_adult = hn::Lt(J, adults[u]);
-                            const MI d = hn::And(hn::Lt(J, sz[u]),
-                                                 hn::Lt(hn::BitCast(di, wb[u][b].w[q]), Sel(is_adult, t_adult, t_child)));
-                            const VI mm = hn::VecFromMask(di, d);  // -1 where a person dies
-                            dead = hn::Add(dead, mm);
-                            dead_ad = hn::Add(dead_ad, hn::IfThenElseZero(is_adult, mm));
-                            dead_lit = hn::Add(dead_lit, hn::IfThenElseZero(hn::Lt(J, literate[u]), mm));
-                        }
-                    }
-                    literate[u] = hn::Add(literate[u], dead_lit);
-                    adults[u] = hn::Add(adults[u], dead_ad);
-                    size[u] = hn::Add(size[u], dead);
-                    acc.add_neg(Count::deaths, dead);
-                }
-            }
+            // Coming of age, then deaths: one binomial per word (each lane's n
+            // picks its row of the table; dead lanes have n = 0, hence 0).
             ARTEL_U {
-                const MF eldest =
-                    hn::And(alive[u], ToF(hn::And(hn::Eq(adults[u], hn::Zero(di)), hn::Gt(size[u], hn::Zero(di)))));
-                adults[u] = Sel(eldest, SetI(1), adults[u]);
-                const MF lit = hn::And(eldest, Below(w3[u], SetI(yc.t_school)));
-                if (Counting()) CountUsed(eldest);
-                literate[u] = Sel(lit, hn::Add(literate[u], SetI(1)), literate[u]);
-                Dissolve(hn::And(alive[u], ToF(hn::Eq(size[u], hn::Zero(di)))), coop[u], hunger[u], grain[u], cash[u],
-                         debt[u], acc);
+                const MI live = ToI(alive[u]);
+                const VI came = Binomial(yc.b_age, ch[u], dem[u].w[kComeOfAge]);
+                const VI schooled = Binomial(yc.b_school, came, dem[u].w[kSchooled]);
+                adults[u] = hn::Add(adults[u], came);
+                literate[u] = hn::Add(literate[u], schooled);
+                const VI lit = hn::IfThenElseZero(live, literate[u]);
+                const VI ill = hn::IfThenElseZero(live, hn::Sub(adults[u], literate[u]));
+                const VI kids = hn::IfThenElseZero(live, hn::Sub(size[u], adults[u]));
+                const VI dead_lit = Binomial(yc.b_adult_death, lit, dem[u].w[kDeathsLiterate]);
+                const VI dead_ill = Binomial(yc.b_adult_death, ill, dem[u].w[kDeathsIlliterate]);
+                const VI dead_child = Binomial(yc.b_child_death, kids, w3[u]);
+                const VI dead_ad = hn::Add(dead_lit, dead_ill);
+                const VI dead = hn::Add(dead_ad, dead_child);
+                literate[u] = hn::Sub(literate[u], dead_lit);
+                adults[u] = hn::Sub(adults[u], dead_ad);
+                size[u] = hn::Sub(size[u], dead);
+                acc.add_neg(Count::deaths, hn::Neg(dead));
             }
+            // The eldest child of a household left without adults comes of age
+            // at once (Demography block 1, drawn only when some lane needs it).
+            MF eldest[U];
+            ARTEL_U eldest[u] =
+                hn::And(alive[u], ToF(hn::And(hn::Eq(adults[u], hn::Zero(di)), hn::Gt(size[u], hn::Zero(di)))));
+            if (AnyOf<U>(eldest)) {
+                Words4 d1[U];
+                const std::uint32_t b1 = kEldestLiterate / 4;
+                PhiloxMulti<U, 1>(ids, yc.demog, &b1, d1);
+                ARTEL_U {
+                    adults[u] = Sel(eldest[u], SetI(1), adults[u]);
+                    const MF lit = hn::And(eldest[u], Below(d1[u].w[kEldestLiterate % 4], SetI(yc.t_school)));
+                    if (Counting()) CountUsed(eldest[u]);
+                    literate[u] = Sel(lit, hn::Add(literate[u], SetI(1)), literate[u]);
+                }
+            }
+            ARTEL_U Dissolve(hn::And(alive[u], ToF(hn::Eq(size[u], hn::Zero(di)))), coop[u], hunger[u], grain[u],
+                             cash[u], debt[u], acc);
         }
     }
 
@@ -951,7 +932,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
 
 // ---- per-village constants, N villages at a time ---------------------------------
 
-// rng::bernoulli's threshold (threshold.hpp) lane-wise.
+// rng::bernoulli's threshold (engine/random/threshold.hpp) lane-wise.
 HWY_INLINE VI ThresholdV(VF p) {
     const DF df;
     const VF y = hn::Sub(hn::Mul(p, SetF(4294967296.0)), SetF(0.5));
@@ -1055,14 +1036,21 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     YearConst yc{};
     yc.p = &p;
     yc.hy = sc(Purpose::HouseholdYear);
-    yc.age = sc(Purpose::ComingOfAge);
-    yc.death = sc(Purpose::Death);
+    yc.demog = sc(Purpose::Demography);
     yc.literacy = sc(Purpose::Literacy);
     yc.t_birth = bernoulli_threshold(p.birth_rate);
-    yc.t_age = bernoulli_threshold(p.age_rate);
     yc.t_school = bernoulli_threshold(p.school_rate);
-    yc.t_adult_death = bernoulli_threshold(p.adult_death);
-    yc.t_child_death = bernoulli_threshold(p.child_death);
+    {
+        auto& bt = scratch.demography;
+        bt.age.set(p.age_rate);
+        bt.school.set(p.school_rate);
+        bt.adult_death.set(p.adult_death);
+        bt.child_death.set(p.child_death);
+        yc.b_age = bt.age.thresholds();
+        yc.b_school = bt.school.thresholds();
+        yc.b_adult_death = bt.adult_death.thresholds();
+        yc.b_child_death = bt.child_death.thresholds();
+    }
     yc.t_false = bernoulli_threshold(p.false_claim_prob);
     yc.t_audit = bernoulli_threshold(p.audit_prob);
     yc.t_leave = bernoulli_threshold(p.leave_passive);

@@ -1,10 +1,11 @@
-// Bernoulli draws with a probability fixed across lanes as integer tests.
+// Bernoulli draws with a fixed probability as exact integer tests on the word
+// (the vector kernels compare words instead of converting them to doubles).
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
-namespace artel::model::simd {
+namespace artel::rng {
 
 // rng::bernoulli(w, p), i.e. uniform01(w) = (w + 0.5)·2^-32 < p, holds for a
 // 32-bit word w exactly when w < bernoulli_threshold(p), where
@@ -21,4 +22,4 @@ inline std::int64_t bernoulli_threshold(double p) {
     return static_cast<std::int64_t>(std::ceil(y));
 }
 
-}  // namespace artel::model::simd
+}  // namespace artel::rng
