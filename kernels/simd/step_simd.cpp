@@ -117,12 +117,10 @@ namespace hn = hwy::HWY_NAMESPACE;
 using namespace artel::vec::HWY_NAMESPACE;
 
 constexpr std::size_t kMaxN = HWY_LANES(double);
-// Vectors processed together in phase E (independent dependency chains).
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+// Vectors processed together in phase E (independent dependency chains; 4
+// rather than 2 on AVX2 too: 13.2 against 11.9 M household-years/s,
+// BM_StepYear_2000hh_sufficiency/avx2, medians of 6 alternated runs).
 constexpr int kE = 4;
-#else
-constexpr int kE = 2;
-#endif
 // Vectors processed together in pass B.
 constexpr int kB = 2;
 
