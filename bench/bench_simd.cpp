@@ -10,6 +10,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <unistd.h>
@@ -244,10 +245,11 @@ void BM_Scenario(benchmark::State& state, std::string target, std::int64_t villa
             }
         }
     };
-    if (!target.empty()) {
+    if (!target.empty() && !std::getenv("ARTEL_BENCH_NO_DRAW_COUNT")) {
         // Random words per household-year: read by the model (what the scalar
         // kernel draws) and computed by the vector kernel (whole Philox blocks,
-        // every lane); one untimed unit.
+        // every lane); one untimed unit (left out with ARTEL_BENCH_NO_DRAW_COUNT
+        // set, e.g. when instructions are counted).
         simd::count_draws(true);
         one_unit();
         const auto c = simd::draw_counts();

@@ -70,6 +70,24 @@ run study configs/study-100m.toml --threads 2
   --benchmark_report_aggregates_only=true \
   --benchmark_format=json >"$tmp/kernel.json" 2>/dev/null || true
 
+# Instructions per household-year of the year step (callgrind: exact and
+# independent of the load on the host, unlike times), for the instruction set
+# in use and the scalar reference, over one BM_Scenario_2000hh_5arms_20y unit
+# (5 arms x 20 years x 2000 households, without its untimed draw-counting unit).
+if command -v valgrind >/dev/null; then
+  target="$("$artel" run "$scenario" -o "$tmp/k.h5" --dry-run 2>/dev/null | sed -n 's/.*kernel.*simd \([a-z0-9_]*\).*/\1/p' | head -n 1)"
+  for t in "$target" scalar-ref; do
+    [ -n "$t" ] || continue
+    if [ "$t" = scalar-ref ]; then fn='artel::model::step_year*'; else fn="artel::model::simd_detail::N_${t^^}::StepYear*"; fi
+    ARTEL_BENCH_NO_DRAW_COUNT=1 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" --toggle-collect="$fn" \
+      "$bench" --benchmark_filter="BM_Scenario_2000hh_5arms_20y/$t\$" --benchmark_min_time=0.01 \
+      --benchmark_format=json >"$tmp/cg.json" 2>/dev/null || continue
+    ir="$(callgrind_annotate "$tmp/cg.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')"
+    iters="$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["benchmarks"][0]["iterations"])' "$tmp/cg.json")"
+    [ -n "$ir" ] && echo "$t $ir $iters" >>"$tmp/instr"
+  done
+fi
+
 /usr/bin/python3 - "$tmp" "$artel" <<'PY'
 import statistics, subprocess, sys, json
 tmp = sys.argv[1]
@@ -146,5 +164,12 @@ if best and best[0] in uni:
     print(f"  words per household-year: {used:.1f} read by the model, {gen:.1f} computed by the vector kernel")
     print(f"  RNG-bound ceiling {u/used/1e6:.0f} M household-years/s (words read) or {u/gen/1e6:.0f} M/s (words "
           f"computed); the kernel reaches {krate/(u/used):.0%} / {krate/(u/gen):.0%} of it")
+try:
+    rows = [l.split() for l in open(f"{tmp}/instr") if l.strip()]
+    print("instructions per household-year in the year step (callgrind, one 2000-household unit of 5 arms x 20 years):")
+    for t, ir, iters in rows:
+        print(f"  {t:11s}: {int(ir) / (int(iters) * 2000 * 100):7.0f}")
+except OSError:
+    print("instructions per household-year: not measured (no valgrind)")
 PY
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
