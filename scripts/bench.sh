@@ -72,20 +72,22 @@ run study configs/study-100m.toml --threads 2
 
 # Instructions per household-year of the year step (callgrind: exact and
 # independent of the load on the host, unlike times), for the instruction set
-# in use and the scalar reference, over one BM_Scenario_2000hh_5arms_20y unit
-# (5 arms x 20 years x 2000 households, without its untimed draw-counting unit).
+# in use (all mechanisms on, and each one off: what it costs) and the scalar
+# reference: bench/unit/kernel_unit.cpp runs one 2000-household unit of the
+# five arms x 20 years (200 000 household-years).
 if command -v valgrind >/dev/null; then
+  unit=build/release/bench/artel_kernel_unit
   target="$("$artel" run "$scenario" -o "$tmp/k.h5" --dry-run 2>/dev/null | sed -n 's/.*kernel.*simd \([a-z0-9_]*\).*/\1/p' | head -n 1)"
-  for t in "$target" scalar-ref; do
-    [ -n "$t" ] || continue
-    if [ "$t" = scalar-ref ]; then fn='artel::model::step_year*'; else fn="artel::model::simd_detail::N_${t^^}::StepYear*"; fi
-    ARTEL_BENCH_NO_DRAW_COUNT=1 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" --toggle-collect="$fn" \
-      "$bench" --benchmark_filter="BM_Scenario_2000hh_5arms_20y/$t\$" --benchmark_min_time=0.01 \
-      --benchmark_format=json >"$tmp/cg.json" 2>/dev/null || continue
-    ir="$(callgrind_annotate "$tmp/cg.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')"
-    iters="$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["benchmarks"][0]["iterations"])' "$tmp/cg.json")"
-    [ -n "$ir" ] && echo "$t $ir $iters" >>"$tmp/instr"
-  done
+  count() {  # count TARGET [MECHANISM]: appends "TARGET MECHANISM instructions" to $tmp/instr
+    local fn
+    if [ "$1" = reference ]; then fn='artel::model::step_year*'; else fn="artel::model::simd_detail::N_${1^^}::StepYear*"; fi
+    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" --toggle-collect="$fn" "$unit" "$@" >/dev/null 2>&1 || return 0
+    echo "$1 ${2:-none} $(callgrind_annotate "$tmp/cg.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')" >>"$tmp/instr"
+  }
+  if [ -n "$target" ]; then
+    for m in "" adoption weather reserve credit famine demography market bonus literacy all; do count "$target" $m; done
+  fi
+  count reference
 fi
 
 /usr/bin/python3 - "$tmp" "$artel" <<'PY'
@@ -166,9 +168,18 @@ if best and best[0] in uni:
           f"computed); the kernel reaches {krate/(u/used):.0%} / {krate/(u/gen):.0%} of it")
 try:
     rows = [l.split() for l in open(f"{tmp}/instr") if l.strip()]
-    print("instructions per household-year in the year step (callgrind, one 2000-household unit of 5 arms x 20 years):")
-    for t, ir, iters in rows:
-        print(f"  {t:11s}: {int(ir) / (int(iters) * 2000 * 100):7.0f}")
+    per = {(t, m): int(ir) / 200000 for t, m, ir in rows}
+    print("instructions per household-year in the year step (callgrind; 5 arms x 20 years x 2000 households):")
+    for (t, m), v in per.items():
+        if m == "none":
+            print(f"  {t:11s}: {v:7.0f}")
+    offs = [(m, v) for (t, m), v in per.items() if m not in ("none", "all") and (t, "none") in per]
+    if offs:
+        t = next(t for (t, m) in per if m != "none")
+        on = per[(t, "none")]
+        print(f"  cost of each step ({t}; what switching it off saves):",
+              ", ".join(f"{m} {on - v:.0f}" for m, v in sorted(offs, key=lambda mv: mv[1])),
+              f"; with every mechanism off {per.get((t, 'all'), float('nan')):.0f}")
 except OSError:
     print("instructions per household-year: not measured (no valgrind)")
 PY
