@@ -270,6 +270,7 @@ HWY_INLINE VI Binomial(const std::int64_t* T, VI n, VU w) {
     const VI w1 = hn::Add(hn::BitCast(di, w), SetI(1));  // w >= t  <=>  t < w + 1
     VI idx = hn::Add(hn::ShiftLeft<4>(n), n);
     VI x = hn::Zero(di);
+#pragma GCC unroll 1  // most often the first test ends it: keep the code small
     for (int k = 0; k < rng::BinomialTable::kStride; ++k) {
         const MI m = hn::Lt(hn::GatherIndex(di, T, idx), w1);
         if (hn::AllFalse(di, m)) break;
