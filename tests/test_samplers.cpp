@@ -387,6 +387,8 @@ TEST_CASE("BinomialTable: exact probabilities, integer thresholds and fit", "[sa
             CHECK(BinomialTable(1.0).sample(w, n) == n);
         }
     }
+    CHECK_THROWS_AS(BinomialTable(0.5).sample(1u, 17), std::out_of_range);
+    CHECK_THROWS_AS(BinomialTable(0.5).sample(1u, -1), std::out_of_range);
     // set() rebuilds only for a new p, and then as a fresh table would.
     BinomialTable t(0.2);
     t.set(0.7);

@@ -22,6 +22,8 @@
 
 #include <array>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "engine/random/samplers.hpp"
 #include "engine/random/threshold.hpp"
@@ -43,8 +45,12 @@ public:
     }
     double p() const { return p_; }
 
-    // X ~ Binomial(n, p) from the word w; n in [0, kMaxTrials].
+    // X ~ Binomial(n, p) from the word w; n in [0, kMaxTrials] (else throws
+    // std::out_of_range: the vector kernels, which do not check, are tested
+    // against this one).
     int sample(std::uint32_t w, int n) const {
+        if (n < 0 || n > kMaxTrials)
+            throw std::out_of_range("BinomialTable::sample: n = " + std::to_string(n) + " outside [0, 16]");
         const double u = uniform01(w);
         const double* F = cdf_.data() + n * kStride;
         int k = 0;
