@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bench/bench_inputs.hpp"
 #include "engine/output/result_writer.hpp"
 #include "engine/random/philox.hpp"
 #include "engine/random/samplers.hpp"
@@ -136,18 +137,7 @@ void BM_NormalSimd(benchmark::State& state, std::string target) {
 
 // ---- the household model ------------------------------------------------------
 
-// The five policy arms of configs/nep-1923.toml (every mechanism on).
-std::vector<Params> nep_arms() {
-    Params base;  // the defaults are the scenario's values
-    std::vector<Params> arms(5, base);
-    arms[1].rate_coop = 0.40, arms[1].credit_limit_coop = 20.0, arms[1].coop_aid = 0.0;
-    arms[2].bonus = 5.0, arms[2].audit_prob = 0.5;
-    arms[3] = arms[2];
-    arms[3].lambda_campaign = 0.10, arms[3].school_rate = 0.8, arms[3].organiser_rate = 0.25;
-    arms[4] = arms[3];
-    arms[4].reserve_levy = 0.05;
-    return arms;
-}
+using artel::bench::nep_arms;
 
 using StepPtr = void (*)(const Params&, const Weather&, std::int64_t, BlockState&, YearScratch&, Tally&,
                          GiniHistogram&);
@@ -374,13 +364,7 @@ const bool registered = [] {
                                      std::int64_t{20}, 0);
         benchmark::RegisterBenchmark(("BM_VillageYear_100hh/" + name).c_str(), BM_Step, t, std::int64_t{1}, 4);
         if (t == targets.front() || t.empty()) {  // the best instruction set and the reference
-            const std::pair<const char*, bool Mechanisms::*> mechs[] = {
-                {"adoption", &Mechanisms::adoption}, {"weather", &Mechanisms::weather},
-                {"reserve", &Mechanisms::reserve},   {"credit", &Mechanisms::credit},
-                {"famine", &Mechanisms::famine},     {"demography", &Mechanisms::demography},
-                {"market", &Mechanisms::market},     {"bonus", &Mechanisms::bonus},
-                {"literacy", &Mechanisms::literacy}};
-            for (const auto& [mname, member] : mechs)
+            for (const auto& [mname, member] : artel::bench::kMechanisms)
                 benchmark::RegisterBenchmark(("BM_StepYear_without/" + std::string(mname) + "/" + name).c_str(),
                                              BM_StepWithout, t, member);
         }

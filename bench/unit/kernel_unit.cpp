@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_inputs.hpp"
 #include "kernels/household_model.hpp"
 #include "kernels/simd/step_simd.hpp"
 
@@ -28,21 +29,10 @@ int main(int argc, char** argv) try {
     }
     const std::string target = argv[1];
     const std::string off = argc > 2 ? argv[2] : "";
-    Params base;  // the defaults are the scenario's values
-    std::vector<Params> arms(5, base);
-    arms[1].rate_coop = 0.40, arms[1].credit_limit_coop = 20.0, arms[1].coop_aid = 0.0;
-    arms[2].bonus = 5.0, arms[2].audit_prob = 0.5;
-    arms[3] = arms[2];
-    arms[3].lambda_campaign = 0.10, arms[3].school_rate = 0.8, arms[3].organiser_rate = 0.25;
-    arms[4] = arms[3];
-    arms[4].reserve_levy = 0.05;
-    const std::pair<const char*, bool Mechanisms::*> mechs[] = {
-        {"adoption", &Mechanisms::adoption}, {"weather", &Mechanisms::weather}, {"reserve", &Mechanisms::reserve},
-        {"credit", &Mechanisms::credit},     {"famine", &Mechanisms::famine},   {"demography", &Mechanisms::demography},
-        {"market", &Mechanisms::market},     {"bonus", &Mechanisms::bonus},     {"literacy", &Mechanisms::literacy}};
+    auto arms = artel::bench::nep_arms();
     bool known = off.empty() || off == "all";
     for (auto& p : arms)
-        for (const auto& [name, m] : mechs)
+        for (const auto& [name, m] : artel::bench::kMechanisms)
             if (off == name || off == "all") p.mechanisms.*m = false, known = true;
     if (!known) {
         std::fprintf(stderr, "unknown mechanism '%s'\n", off.c_str());
