@@ -148,6 +148,20 @@ Params everything_on() {
 }
 
 // A harsh world: famine, dissolutions, defaults, store closings, full aid.
+// Every adult dies each year (adult_death = 1), children neither die nor
+// come of age, nobody is born: the eldest-child path every year.
+Params adults_all_die() {
+    Params p = everything_on();
+    p.mechanisms.famine = false;
+    p.adult_death = 1.0;
+    p.child_death = 0.0;
+    p.age_rate = 0.0;
+    p.birth_rate = 0.0;
+    p.school_rate = 0.5;
+    p.years = 6;
+    return p;
+}
+
 Params harsh() {
     Params p = everything_on();
     p.failure_prob = 0.6;
@@ -456,6 +470,7 @@ TEST_CASE("step_year_simd is bit-identical to step_year on every target", "[simd
         p.seed = 7;
         scenarios.push_back({"harsh, no aid, negative privilege", p});
     }
+    scenarios.push_back({"every adult dies each year", adults_all_die()});
     for (const auto& target : available_simd_targets()) {
         set_simd_target(target);
         for (const auto& sc : scenarios) {
@@ -480,6 +495,36 @@ TEST_CASE("step_year_simd handles odd block shapes on every target", "[simd]") {
             }
         }
     }
+}
+
+TEST_CASE("the eldest child comes of age whenever every adult dies", "[simd]") {
+    // adults_all_die(): every adult dies each year and no child comes of age
+    // otherwise, so every household with children takes the eldest-child path
+    // (Demography word 4, a second Philox block drawn only for it) until it
+    // has none left. The scenario is among the identity tests above; this
+    // checks that it does what it is there for.
+    const Params p = adults_all_die();
+    BlockState s;
+    s.shape(1, 0, 4, 50);
+    init_block(p, s);
+    Weather w;
+    draw_weather(p, 1, w);
+    YearScratch scratch;
+    std::int64_t with_children = 0, took_path = 0, literate = 0;
+    for (std::size_t i = 0; i < s.n_households(); ++i) with_children += s.hh.size[i] > s.hh.adults[i];
+    Tally tally;
+    GiniHistogram gini;
+    step_year(p, w, 0, s, scratch, tally, gini);
+    for (std::size_t i = 0; i < s.n_households(); ++i) {
+        if (s.hh.size[i] == 0) continue;
+        REQUIRE(s.hh.adults[i] == 1);  // the eldest child, all adults having died
+        ++took_path;
+        literate += s.hh.literate[i];
+    }
+    CHECK(took_path == with_children);
+    CHECK(took_path > 50);
+    CHECK(literate > 0);             // school_rate 0.5: some eldest children are literate
+    CHECK(literate < took_path);     // and some are not
 }
 
 TEST_CASE("the identity tests reach the kernel's rare paths", "[simd]") {
