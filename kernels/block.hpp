@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/random/binomial_table.hpp"
+#include "kernels/params.hpp"
 
 namespace artel::model {
 
@@ -56,6 +57,12 @@ struct YearScratch {
     // Step 5's binomials (rebuilt only when the arm's probabilities change).
     struct Demography {
         rng::BinomialTable age, school, adult_death, child_death;
+        void set(const Params& p) {
+            age.set(p.age_rate);
+            school.set(p.school_rate);
+            adult_death.set(p.adult_death);
+            child_death.set(p.child_death);
+        }
     } demography;
     void resize(std::size_t n);
 };

@@ -352,10 +352,7 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
         // a binomial drawn by inversion of one word (binomial_table.hpp).
         if (mech.demography) {
             auto& bt = scratch.demography;
-            bt.age.set(p.age_rate);
-            bt.school.set(p.school_rate);
-            bt.adult_death.set(p.adult_death);
-            bt.child_death.set(p.child_death);
+            bt.set(p);
             for (std::size_t i = b; i < e; ++i) {
                 if (hh.size[i] == 0) continue;
                 const auto id = s.household_id(i);

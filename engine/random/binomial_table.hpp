@@ -75,8 +75,7 @@ private:
         std::array<double, kStride> binom{};
         binom[0] = 1.0;
         for (int n = 0; n <= kMaxTrials; ++n) {
-            if (n > 0)
-                for (int k = n; k >= 1; --k) binom[k] += binom[k - 1];  // row n of Pascal's triangle
+            for (int k = n; k >= 1; --k) binom[k] += binom[k - 1];  // row n of Pascal's triangle
             double F = 0.0;
             for (int k = 0; k < kStride; ++k) {
                 double v;

@@ -1041,10 +1041,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     yc.t_school = bernoulli_threshold(p.school_rate);
     {
         auto& bt = scratch.demography;
-        bt.age.set(p.age_rate);
-        bt.school.set(p.school_rate);
-        bt.adult_death.set(p.adult_death);
-        bt.child_death.set(p.child_death);
+        bt.set(p);
         yc.b_age = bt.age.thresholds();
         yc.b_school = bt.school.thresholds();
         yc.b_adult_death = bt.adult_death.thresholds();
