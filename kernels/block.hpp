@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/random/binomial_search.hpp"
 #include "engine/random/binomial_table.hpp"
 #include "kernels/params.hpp"
 
@@ -64,6 +65,8 @@ struct YearScratch {
             child_death.set(p.child_death);
         }
     } demography;
+    // Step 9's binomials of the village at hand (set per village).
+    rng::BinomialSearch learn_other, learn_active;
     void resize(std::size_t n);
 };
 

@@ -320,13 +320,18 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
             if (f_unc > 0.0) {
                 hh.hunger[i] += 1;
                 if (mech.famine) {
-                    const auto fs = st.household(s.household_id(i), Purpose::HouseholdYear);
-                    rng::WordReader fw(fs);
-                    if (draw(fw[kFamineDeath], p.famine_mortality * f_unc)) {
-                        const bool adult = draw(fw[kFamineAdult], static_cast<double>(hh.adults[i]) / hh.size[i]);
-                        if (adult) {
-                            const bool lit = draw(fw[kFamineLiterate], literate_share(hh.literate[i], hh.adults[i]));
-                            if (lit) {
+                    // One word decides who dies, if anyone, by nested intervals:
+                    // u < d·a·l a literate adult, else u < d·a an illiterate
+                    // adult, else u < d a child (d the death probability, a the
+                    // adult share, l the literate share of adults).
+                    const std::uint32_t word = st.household(s.household_id(i), Purpose::HouseholdYear)
+                                                   .word(kFamine);
+                    const double die = p.famine_mortality * f_unc;
+                    const double adult_dies = die * (static_cast<double>(hh.adults[i]) / hh.size[i]);
+                    const double literate_dies = adult_dies * literate_share(hh.literate[i], hh.adults[i]);
+                    if (draw(word, die)) {
+                        if (draw(word, adult_dies)) {
+                            if (draw(word, literate_dies)) {
                                 hh.literate[i] -= 1;
                                 if (auto* f = flows(i)) f->literate_died += 1;
                             }
@@ -477,17 +482,20 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
         // 9. Literacy and trading skill.
         if (mech.literacy) {
             const double base = p.lambda0 + p.lambda_campaign + p.lambda_peer * vil.L[vi];
-            const double learn_other = hazard(base);
-            const double learn_active = hazard(base + p.lambda_coop);
+            // How many illiterate adults learn: Binomial(illiterate, learn) by
+            // inversion of one word (binomial_search.hpp).
+            auto& learn_other = scratch.learn_other;
+            auto& learn_active = scratch.learn_active;
+            learn_other.set(hazard(base));
+            learn_active.set(hazard(base + p.lambda_coop));
             for (std::size_t i = b; i < e; ++i) {
                 if (hh.size[i] == 0) continue;
                 const int illiterate = hh.adults[i] - hh.literate[i];
                 if (illiterate > 0) {
-                    const double q = hh.coop[i] == 2 ? learn_active : learn_other;
-                    const auto literacy_stream = st.household(s.household_id(i), Purpose::Literacy);
-                    rng::WordReader words(literacy_stream);
-                    int learned = 0;
-                    for (int k = 0; k < illiterate; ++k) learned += draw(words[static_cast<std::uint32_t>(k)], q);
+                    const auto& binomial = hh.coop[i] == 2 ? learn_active : learn_other;
+                    const std::uint32_t word = st.household(s.household_id(i), Purpose::HouseholdYear)
+                                                   .word(kLearned);
+                    const int learned = binomial.sample(word, illiterate);
                     hh.literate[i] += learned;
                     if (auto* f = flows(i)) f->literate_gained += learned;
                 }

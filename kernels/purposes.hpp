@@ -26,12 +26,15 @@ enum class Purpose : std::uint32_t {
     // 27 and 28 (coming of age and deaths, one word per person) were retired
     // with random layout 2: never reuse them.
     Demography = 29,      // household: the binomials of step 5, see DemographyWord
-    Literacy = 31,        // household: word k for illiterate adult k
+    // 31 (literacy, one word per illiterate adult) was retired with random
+    // layout 3: never reuse it.
 };
 
 // The words of a household's HouseholdYear stream: one draw each, at fixed
 // places, so every household-year needs at most three Philox blocks for them
-// and a mechanism that is off simply leaves its words unread.
+// and a mechanism that is off simply leaves its words unread. Words read by
+// (nearly) every household share blocks 0 and 1; block 2 holds the bonus
+// draws and the rare famine draw.
 enum HouseholdWord : std::uint32_t {
     kWeatherZ0 = 0,      // household weather E (Box–Muller pair, words 0 and 1)
     kWeatherZ1 = 1,
@@ -40,9 +43,9 @@ enum HouseholdWord : std::uint32_t {
     kJoin = 4,
     kActivate = 5,
     kLapse = 6,          // an active member lapses, or a passive member leaves
-    kFamineDeath = 7,
-    kFamineAdult = 8,
-    kFamineLiterate = 9,
+    kLearned = 7,        // illiterate adults who learn: Binomial(illiterate, learn) by inversion
+    kFamine = 8,         // who dies of famine, if anyone: one word, nested intervals (step 4)
+    // word 9 is unused
     kFalseClaim = 10,
     kAudit = 11,
 };
@@ -63,7 +66,8 @@ enum DemographyWord : std::uint32_t {
 
 namespace artel::model {
 // Words read together come from one Philox block.
-static_assert(kJoin / 4 == kActivate / 4 && kJoin / 4 == kLapse / 4);
+static_assert(kJoin / 4 == kActivate / 4 && kJoin / 4 == kLapse / 4 && kLearned / 4 == kJoin / 4);
+static_assert(kFamine / 4 == kFalseClaim / 4);
 static_assert(kFalseClaim / 4 == kAudit / 4);
 static_assert(kWeatherZ0 / 4 == kWeatherZ1 / 4 && kBirth / 4 == 0 && kChildDeaths / 4 == 0);
 static_assert(kComeOfAge / 4 == 0 && kSchooled / 4 == 0 && kDeathsLiterate / 4 == 0 && kDeathsIlliterate / 4 == 0);

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "engine/math/detmath.hpp"
+#include "engine/random/binomial_search.hpp"
 #include "engine/random/binomial_table.hpp"
 #include "engine/random/samplers.hpp"
 
@@ -405,6 +406,82 @@ TEST_CASE("BinomialTable: exact probabilities, integer thresholds and fit", "[sa
         const double q = 1 - p, npq = n * p * q;
         INFO("n = " << n);
         check_mean_var(x, n * p, npq, npq * (1 + 3 * (n - 2) * p * q), "binomial by inversion");
+        const boost::math::binomial_distribution<double> bd(n, p);
+        const auto [stat, crit] = chi_square(xi, [&](int j) { return j > n ? 0.0 : boost::math::pdf(bd, j); }, n);
+        INFO("chi-square " << stat << ", critical " << crit);
+        CHECK(stat < crit);
+    }
+}
+
+TEST_CASE("BinomialSearch: exact probabilities, limits and fit", "[samplers]") {
+    constexpr int kMax = BinomialSearch::kMaxTrials;
+    constexpr double k2to32 = 4294967296.0;
+    for (const double p : {0.015, 0.0513, 0.0952, 0.4, 0.5, 0.93, 1e-9, 0.999999}) {
+        const BinomialSearch b(p);
+        INFO("p = " << p);
+        for (int n = 0; n <= kMax; ++n) {
+            const boost::math::binomial_distribution<double> bd(n, p);
+            // X = k exactly for the words w with T(F_{k-1}) <= w < T(F_k), T
+            // the Bernoulli threshold (u < F <=> w < T(F)): count them and
+            // compare with the binomial probability (no Monte Carlo error).
+            std::int64_t prev = 0;
+            for (int k = 0; k <= n; ++k) {
+                INFO("n = " << n << ", k = " << k);
+                const double F = b.cdf(n, k);
+                CHECK(std::fabs(F - (k >= n ? 1.0 : boost::math::cdf(bd, k))) < 1e-13);
+                const std::int64_t T = k >= n ? (std::int64_t{1} << 32) : bernoulli_threshold(F);
+                REQUIRE(T >= prev);
+                const double pk = static_cast<double>(T - prev) / k2to32;
+                CHECK(std::fabs(pk - boost::math::pdf(bd, k)) <= 1.0 / k2to32 + 1e-13);
+                // sample() at the edges of the interval
+                if (T > prev) {
+                    CHECK(b.sample(static_cast<std::uint32_t>(prev), n) == k);
+                    CHECK(b.sample(static_cast<std::uint32_t>(T - 1), n) == k);
+                }
+                prev = T;
+            }
+        }
+    }
+    // Limits: p <= 0 and NaN never, p >= 1 always.
+    for (std::uint32_t w : {0u, 12345u, 0x80000000u, 0xFFFFFFFFu}) {
+        for (int n = 0; n <= kMax; ++n) {
+            CHECK(BinomialSearch(0.0).sample(w, n) == 0);
+            CHECK(BinomialSearch(-0.5).sample(w, n) == 0);
+            CHECK(BinomialSearch(std::nan("")).sample(w, n) == 0);
+            CHECK(BinomialSearch(1.0).sample(w, n) == n);
+            CHECK(BinomialSearch(1.5).sample(w, n) == n);
+        }
+    }
+    CHECK_THROWS_AS(BinomialSearch(0.5).sample(1u, 17), std::out_of_range);
+    CHECK_THROWS_AS(BinomialSearch(0.5).sample(1u, -1), std::out_of_range);
+    // set() is a fresh construction.
+    BinomialSearch s(0.2);
+    s.set(0.7);
+    CHECK(s.p() == 0.7);
+    CHECK(std::memcmp(s.powers(), BinomialSearch(0.7).powers(), sizeof(double) * 17) == 0);
+    CHECK(s.ratio() == BinomialSearch(0.7).ratio());
+    // It agrees with the CDF table wherever their F are the same threshold
+    // apart (they differ only in the rounding of F).
+    {
+        const BinomialTable t(0.0952);
+        const BinomialSearch q(0.0952);
+        const auto w = words(stream(15, 1), 20000);
+        int differ = 0;
+        for (int n = 0; n <= kMax; ++n)
+            for (const auto x : w) differ += t.sample(x, n) != q.sample(x, n);
+        CHECK(differ == 0);
+    }
+    // Fit on real draws (chi-square, moments).
+    for (const int n : {1, 6, 16}) {
+        const double p = 0.3;
+        const BinomialSearch bs(p);
+        const auto w = words(stream(16, static_cast<std::uint32_t>(n)), 100000);
+        std::vector<int> xi(w.size());
+        std::vector<double> x(w.size());
+        for (std::size_t i = 0; i < w.size(); ++i) x[i] = xi[i] = bs.sample(w[i], n);
+        const double q = 1 - p, npq = n * p * q;
+        INFO("n = " << n);
+        check_mean_var(x, n * p, npq, npq * (1 + 3 * (n - 2) * p * q), "binomial by sequential search");
         const boost::math::binomial_distribution<double> bd(n, p);
         const auto [stat, crit] = chi_square(xi, [&](int j) { return j > n ? 0.0 : boost::math::pdf(bd, j); }, n);
         INFO("chi-square " << stat << ", critical " << crit);

@@ -471,6 +471,16 @@ TEST_CASE("step_year_simd is bit-identical to step_year on every target", "[simd
         scenarios.push_back({"harsh, no aid, negative privilege", p});
     }
     scenarios.push_back({"every adult dies each year", adults_all_die()});
+    {
+        // Step 9's sequential binomial search with long searches (learning
+        // probability about 0.7 for the many illiterate), and with p = 1.
+        Params p = everything_on();
+        p.literacy0 = 0.0;
+        p.lambda0 = 1.2;
+        scenarios.push_back({"most illiterate adults learn", p});
+        p.lambda0 = 1000.0;
+        scenarios.push_back({"every illiterate adult learns", p});
+    }
     for (const auto& target : available_simd_targets()) {
         set_simd_target(target);
         for (const auto& sc : scenarios) {

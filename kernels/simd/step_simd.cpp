@@ -53,6 +53,22 @@ using HouseholdFn = void (*)(const rng::Key&, std::uint32_t, std::uint32_t, std:
 using MathFnPtr = void (*)(int, const double*, double*, std::size_t);
 using LanesFn = std::size_t (*)();
 
+// Step 9's binomials of the village at hand (rng::BinomialSearch): the
+// powers q^n of other households at [n] and of active members at [17 + n],
+// side by side for one gather, and their ratios r = p / q.
+struct LearnConst {
+    static constexpr int kActive = rng::BinomialSearch::kStride;
+    alignas(64) double qpow[2 * kActive];
+    double r_other, r_active;
+    void set(double p_other, double p_active) {
+        const rng::BinomialSearch other(p_other), active(p_active);
+        std::copy_n(other.powers(), kActive, qpow);
+        std::copy_n(active.powers(), kActive, qpow + kActive);
+        r_other = other.ratio();
+        r_active = active.ratio();
+    }
+};
+
 // Per-thread scratch of the vector kernel, indexed by the household's place
 // in its village (padded to whole vectors). Grows once, never shrinks.
 struct VillageScratch {
@@ -65,15 +81,17 @@ struct VillageScratch {
     // Per village of the block: the organiser's word, V, thresholds, closing.
     std::vector<std::uint64_t> vword;
     std::vector<double> vV;
-    std::vector<std::int64_t> vjoin, vlearn_other, vlearn_active;
+    std::vector<std::int64_t> vjoin;
+    std::vector<double> vlearn_other, vlearn_active;  // step 9's learning probabilities
     std::vector<std::uint8_t> vclosed;
+    LearnConst learn;
     void reserve_villages(std::size_t nv) {
         if (vword.size() >= nv) return;
         vword.assign(nv, 0);
         vV.assign(nv, 1.0);
         vjoin.assign(nv, 0);
-        vlearn_other.assign(nv, 0);
-        vlearn_active.assign(nv, 0);
+        vlearn_other.assign(nv, 0.0);
+        vlearn_active.assign(nv, 0.0);
         vclosed.assign(nv, 0);
     }
     // The year's Gini histogram, with a spare last bin for dissolved lanes.
@@ -264,11 +282,12 @@ HWY_INLINE VU Ids(std::uint64_t first) { return hn::Add(hn::Iota(DU(), 0), SetU(
 // the number of k with w >= T[n·17 + k], T the table's thresholds. T is
 // non-decreasing in k, so the count stops at the first k where no lane is at
 // or above its threshold (most often k = 0: nothing happens).
-HWY_INLINE VI Binomial(const std::int64_t* T, VI n, VU w) {
+// BinomialAt reads each lane's row from T + row (row = 17·n, plus an offset
+// that picks one of several tables stored side by side).
+HWY_INLINE VI BinomialAt(const std::int64_t* T, VI row, VU w) {
     const DI di;
-    static_assert(rng::BinomialTable::kStride == 17);
     const VI w1 = hn::Add(hn::BitCast(di, w), SetI(1));  // w >= t  <=>  t < w + 1
-    VI idx = hn::Add(hn::ShiftLeft<4>(n), n);
+    VI idx = row;
     VI x = hn::Zero(di);
 #pragma GCC unroll 1  // most often the first test ends it: keep the code small
     for (int k = 0; k < rng::BinomialTable::kStride; ++k) {
@@ -279,6 +298,12 @@ HWY_INLINE VI Binomial(const std::int64_t* T, VI n, VU w) {
     }
     return x;
 }
+// 17·n: row n of a binomial table.
+HWY_INLINE VI BinomialRow(VI n) {
+    static_assert(rng::BinomialTable::kStride == 17);
+    return hn::Add(hn::ShiftLeft<4>(n), n);
+}
+HWY_INLINE VI Binomial(const std::int64_t* T, VI n, VU w) { return BinomialAt(T, BinomialRow(n), w); }
 
 HWY_INLINE VF LitShare(VI literate, VI adults) {
     const DI di;
@@ -290,7 +315,7 @@ HWY_INLINE VF LitShare(VI literate, VI adults) {
 
 struct YearConst {
     const Params* p;
-    StreamConst hy, demog, literacy;
+    StreamConst hy, demog;
     std::int64_t t_birth, t_school;
     // step 5's binomial thresholds (rng::BinomialTable::thresholds())
     const std::int64_t *b_age, *b_school, *b_adult_death, *b_child_death;
@@ -311,8 +336,8 @@ struct VillageConst {
     bool closed;  // store closed in step 1 (coop_start differs from coop)
     // market
     double state_share, one_minus_share, p_coop, p_other;
-    // literacy
-    std::int64_t t_learn_active, t_learn_other;
+    // literacy (vs.learn; null when off)
+    const LearnConst* learn;
     // adoption
     std::int64_t t_join;
 };
@@ -508,8 +533,8 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
     }
 
     // HouseholdYear blocks 0 (unless pass A kept its words), 1 and 2: the ones
-    // this year needs are computed together; famine alone asks for 1 and 2
-    // when a lane goes hungry.
+    // this year needs are computed together; famine alone asks for block 2
+    // (lazily) when a lane goes hungry in an arm without a bonus.
     Words4 hy[3 * U];   // computed blocks, U vectors each, in the order computed
     int slot[3] = {-1, -1, -1};
     int computed = 0;
@@ -518,7 +543,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         int nb = 0;
         if (AnyOf<U>(alive)) {
             if (mech.demography && !yc.store_hy0) bl[nb++] = 0;
-            if (mech.adoption) bl[nb++] = 1;
+            if (mech.adoption || mech.literacy) bl[nb++] = 1;
             if (yc.bonus_on) bl[nb++] = 2;
         }
         if (nb == 3) {
@@ -611,18 +636,24 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             hunger[u] = Sel(hungry[u], hn::Add(hunger[u], SetI(1)), Sel(alive[u], hn::Zero(di), hunger[u]));
         }
         if (mech.famine && AnyOf<U>(hungry)) {
-            const Words4* w1 = block(1);
+            // One word decides who dies, if anyone, by nested intervals:
+            // u < d·a·l a literate adult, else u < d·a an illiterate adult,
+            // else u < d a child.
+            const Words4* wf = block(kFamine / 4);
+            VF uf[U], die[U];
             MF dies[U];
-            ARTEL_U dies[u] = hn::And(hungry[u], hn::Lt(Uniform(w1[u].w[3]),
-                                                        hn::Mul(SetF(p.famine_mortality), f_unc[u])));
-            if (Counting()) ARTEL_U CountUsed(hungry[u]), CountUsed(dies[u]);
+            ARTEL_U {
+                uf[u] = Uniform(wf[u].w[kFamine % 4]);
+                die[u] = hn::Mul(SetF(p.famine_mortality), f_unc[u]);
+                dies[u] = hn::And(hungry[u], hn::Lt(uf[u], die[u]));
+            }
+            if (Counting()) ARTEL_U CountUsed(hungry[u]);
             if (AnyOf<U>(dies)) {
-                const Words4* w2 = block(2);
                 ARTEL_U {
-                    const MF adult = hn::And(dies[u], hn::Lt(Uniform(w2[u].w[0]),
-                                                             hn::Div(I2D(adults[u]), I2D(size[u]))));
-                    const MF lit = hn::And(adult, hn::Lt(Uniform(w2[u].w[1]), LitShare(literate[u], adults[u])));
-                    if (Counting()) CountUsed(adult);
+                    const VF adult_dies = hn::Mul(die[u], hn::Div(I2D(adults[u]), I2D(size[u])));
+                    const VF literate_dies = hn::Mul(adult_dies, LitShare(literate[u], adults[u]));
+                    const MF adult = hn::And(dies[u], hn::Lt(uf[u], adult_dies));
+                    const MF lit = hn::And(adult, hn::Lt(uf[u], literate_dies));
                     literate[u] = Sel(lit, hn::Sub(literate[u], SetI(1)), literate[u]);
                     adults[u] = Sel(adult, hn::Sub(adults[u], SetI(1)), adults[u]);
                     size[u] = Sel(dies[u], hn::Sub(size[u], SetI(1)), size[u]);
@@ -795,32 +826,39 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
     // 9. Literacy and trading skill.
     if (mech.literacy) {
         VI illiterate[U];
-        MF act[U];
-        std::int64_t kmax = 0;
+        MF act[U], some[U];
         ARTEL_U {
             alive[u] = ToF(hn::Gt(size[u], hn::Zero(di)));
             illiterate[u] = hn::IfThenElseZero(ToI(alive[u]), hn::Sub(adults[u], literate[u]));
-            if (Counting()) CountUsed(hn::Max(illiterate[u], hn::Zero(di)));
-            kmax = std::max(kmax, static_cast<std::int64_t>(hn::GetLane(hn::MaxOfLanes(di, illiterate[u]))));
+            some[u] = ToF(hn::Gt(illiterate[u], hn::Zero(di)));
             act[u] = ToF(hn::Eq(coop[u], SetI(2)));
         }
-        if (kmax > 0) {
-            int nb[U];
-            ARTEL_U nb[u] = static_cast<int>((hn::GetLane(hn::MaxOfLanes(di, illiterate[u])) + 3) >> 2);
-            Words4 wb[U][8];
-            PhiloxRangePerU<U>(ids, yc.literacy, nb, wb);
+        if (AnyOf<U>(some)) {
+            // Binomial(illiterate, learn) by inversion of one word with a
+            // sequential search (rng::BinomialSearch::sample, lane-wise; most
+            // often the first test ends it: nobody learns).
+            const LearnConst& lc = *vc.learn;
+            const double* ratios = rng::BinomialSearch::ratios();
+            const Words4* w1 = block(kLearned / 4);
             ARTEL_U {
-                const VI t = Sel(act[u], SetI(vc.t_learn_active), SetI(vc.t_learn_other));
-                VI learned = hn::Zero(di);  // negative count
-                for (int b = 0; b < nb[u]; ++b) {
-#pragma GCC unroll 4
-                    for (int q = 0; q < 4; ++q) {
-                        const VI K = SetI(4 * static_cast<std::int64_t>(b) + q);
-                        const MI d = hn::And(hn::Lt(K, illiterate[u]), hn::Lt(hn::BitCast(di, wb[u][b].w[q]), t));
-                        learned = hn::Add(learned, hn::VecFromMask(di, d));
-                    }
+                const MI a = ToI(act[u]);
+                const VI n = illiterate[u];
+                const VF uu = Uniform(w1[u].w[kLearned % 4]);
+                VF f = hn::GatherIndex(df, lc.qpow, hn::Add(n, hn::IfThenElseZero(a, SetI(LearnConst::kActive))));
+                VF F = f;
+                const VF r = Sel(ToF(a), SetF(lc.r_active), SetF(lc.r_other));
+                VI k = hn::Zero(di);
+                VI idx = BinomialRow(n);
+                MI m = hn::And(ToI(hn::Ge(uu, F)), hn::Lt(k, n));
+                while (!hn::AllFalse(di, m)) {
+                    f = hn::Mul(hn::Mul(f, r), hn::GatherIndex(df, ratios, idx));
+                    F = hn::Add(F, f);
+                    k = hn::Sub(k, hn::VecFromMask(di, m));
+                    idx = hn::Add(idx, SetI(1));
+                    m = hn::And(m, hn::And(ToI(hn::Ge(uu, F)), hn::Lt(k, n)));
                 }
-                literate[u] = hn::Sub(literate[u], learned);
+                literate[u] = hn::Add(literate[u], k);
+                if (Counting()) CountUsed(some[u]);
             }
         }
         ARTEL_U {
@@ -985,7 +1023,7 @@ HWY_NOINLINE void VillageThresholds(const Params& p, double privilege, const Blo
     const double bterm = mech.bonus ? p.gamma_bonus * p.bonus : 0.0;
     const double cterm = mech.credit ? p.gamma_credit * privilege : 0.0;
     alignas(64) double M[kMaxN], L[kMaxN];
-    alignas(64) std::int64_t st[kMaxN], out[3][kMaxN];
+    alignas(64) std::int64_t st[kMaxN], out[1][kMaxN];
     for (std::size_t v = 0; v < nv; v += N) {
         const std::size_t m = std::min(N, nv - v);
         for (std::size_t l = 0; l < N; ++l) {
@@ -995,6 +1033,7 @@ HWY_NOINLINE void VillageThresholds(const Params& p, double privilege, const Blo
             st[l] = in ? s.vil.store[v + l] : 0;
         }
         VF x[3], hz[3];
+        alignas(64) double pl[2][kMaxN];
         // x = p_inn·store + q_imit·M + γ_bonus·bonus + γ_credit·privilege, left to right
         x[0] = hn::Add(hn::Add(hn::Add(hn::Mul(SetF(p.p_inn), I2D(hn::Load(di, st))), hn::Mul(SetF(p.q_imit), hn::Load(df, M))),
                                SetF(bterm)),
@@ -1004,10 +1043,12 @@ HWY_NOINLINE void VillageThresholds(const Params& p, double privilege, const Blo
         x[1] = base;
         x[2] = hn::Add(base, SetF(p.lambda_coop));
         HazardK<3>(x, hz);
-        for (int k = 0; k < 3; ++k) hn::Store(ThresholdV(hz[k]), di, out[k]);
+        hn::Store(ThresholdV(hz[0]), di, out[0]);
+        hn::Store(hz[1], df, pl[0]);
+        hn::Store(hz[2], df, pl[1]);
         std::copy_n(out[0], m, vs.vjoin.data() + v);
-        std::copy_n(out[1], m, vs.vlearn_other.data() + v);
-        std::copy_n(out[2], m, vs.vlearn_active.data() + v);
+        std::copy_n(pl[0], m, vs.vlearn_other.data() + v);
+        std::copy_n(pl[1], m, vs.vlearn_active.data() + v);
     }
 }
 
@@ -1036,7 +1077,6 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     yc.p = &p;
     yc.hy = sc(Purpose::HouseholdYear);
     yc.demog = sc(Purpose::Demography);
-    yc.literacy = sc(Purpose::Literacy);
     yc.t_birth = bernoulli_threshold(p.birth_rate);
     yc.t_school = bernoulli_threshold(p.school_rate);
     {
@@ -1183,8 +1223,10 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         vc.state_share = rc.state_share;
         vc.one_minus_share = rc.one_minus_share;
         vc.p_other = rc.p_other;
-        vc.t_learn_other = vs.vlearn_other[vi];
-        vc.t_learn_active = vs.vlearn_active[vi];
+        if (mech.literacy) {
+            vs.learn.set(vs.vlearn_other[vi], vs.vlearn_active[vi]);
+            vc.learn = &vs.learn;
+        }
         vc.t_join = vs.vjoin[vi];
 
         // Pass B: 4(b)–10 and the stocks, kB vectors at a time.
