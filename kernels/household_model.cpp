@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "engine/math/detmath.hpp"
 #include "engine/random/samplers.hpp"
@@ -179,6 +180,7 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
     for (std::size_t i = 0; i < n; ++i) {
         scratch.coop_start[i] = hh.coop[i];
         scratch.expelled[i] = 0;
+        scratch.claimed[i] = 0;
         if (hh.size[i] > 0) tally.add(Count::persons_start, hh.size[i]);
     }
 
@@ -324,7 +326,7 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
                     // u < d·a·l a literate adult, else u < d·a an illiterate
                     // adult, else u < d a child (d the death probability, a the
                     // adult share, l the literate share of adults).
-                    const std::uint32_t word = st.household(s.household_id(i), Purpose::HouseholdYear)
+                    const std::uint32_t word = st.household(s.household_id(i), Purpose::Demography)
                                                    .word(kFamine);
                     const double die = p.famine_mortality * f_unc;
                     const double adult_dies = die * (static_cast<double>(hh.adults[i]) / hh.size[i]);
@@ -430,11 +432,17 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
         if (mech.bonus && p.bonus > 0.0) {
             for (std::size_t i = b; i < e; ++i) {
                 if (hh.size[i] == 0 || hh.coop[i] == 0) continue;
-                const auto cw = st.household(s.household_id(i), Purpose::HouseholdYear).block(kFalseClaim / 4);
+                // One word decides the claim and its audit by nested intervals:
+                // a claim if u < c (c = 1 for an active member, who claims
+                // genuinely; false_claim_prob for a passive one), audited if
+                // u < c·audit_prob.
+                const std::uint32_t word = st.household(s.household_id(i), Purpose::HouseholdYear).word(kClaim);
+                scratch.claimed[i] = 1;
                 const bool genuine = hh.coop[i] == 2;
-                if (!genuine && !draw(cw[kFalseClaim % 4], p.false_claim_prob)) continue;
+                const double claim = genuine ? 1.0 : p.false_claim_prob;
+                if (!draw(word, claim)) continue;
                 tally.add(Count::claims, 1);
-                const bool audited = draw(cw[kAudit % 4], p.audit_prob);
+                const bool audited = draw(word, claim * p.audit_prob);
                 if (audited) {
                     tally.add(Count::audits, 1);
                     tally.add(Real::cost_audit, p.audit_cost);
@@ -528,6 +536,11 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
                     return false;
                 };
                 if (hh.coop[i] == 0) {
+                    // Word 4 is the claim of a member and the joining of a
+                    // non-member: a member at step 7 is a non-member now only
+                    // if it was expelled, so no household reads it twice.
+                    if (!scratch.expelled[i] && scratch.claimed[i])
+                        throw std::logic_error("step 10: HouseholdYear word 4 read for a claim and for joining");
                     if (!scratch.expelled[i] && draw(words[kJoin % 4], join)) {
                         hh.coop[i] = 1;
                         if (vil.store[vi]) activate();

@@ -319,7 +319,7 @@ struct YearConst {
     std::int64_t t_birth, t_school;
     // step 5's binomial thresholds (rng::BinomialTable::thresholds())
     const std::int64_t *b_age, *b_school, *b_adult_death, *b_child_death;
-    std::int64_t t_false, t_audit, t_leave, t_lapse, t_lapse_hungry;
+    std::int64_t t_false, t_audit, t_false_audit, t_leave, t_lapse, t_lapse_hungry;
     double c2H;             // 0.5 * sigma_H * sigma_H
     double land_per_mouth;  // land_mean / size_mean
     double privilege;       // rate_private - rate_coop
@@ -532,27 +532,18 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         need[u] = hn::Add(hn::Mul(I2D(size[u]), SetF(p.food_need)), hn::Mul(land[u], SetF(p.seed_need)));
     }
 
-    // HouseholdYear blocks 0 (unless pass A kept its words), 1 and 2: the ones
-    // this year needs are computed together; famine alone asks for block 2
-    // (lazily) when a lane goes hungry in an arm without a bonus.
-    Words4 hy[3 * U];   // computed blocks, U vectors each, in the order computed
-    int slot[3] = {-1, -1, -1};
+    // HouseholdYear blocks 0 (unless pass A kept its words) and 1, computed
+    // together, and Demography block 0 (step 5's binomials), so that all are
+    // ready when the steps need them.
+    Words4 hy[2 * U];   // computed blocks, U vectors each, in the order computed
+    int slot[2] = {-1, -1};
     int computed = 0;
     {
-        std::uint32_t bl[3];
+        std::uint32_t bl[2];
         int nb = 0;
         if (AnyOf<U>(alive)) {
             if (mech.demography && !yc.store_hy0) bl[nb++] = 0;
-            if (mech.adoption || mech.literacy) bl[nb++] = 1;
-            if (yc.bonus_on) bl[nb++] = 2;
-        }
-        if (nb == 3) {
-            if constexpr (3 * U <= kChains) {
-                PhiloxMulti<U, 3>(ids, yc.hy, bl, hy);
-            } else {
-                PhiloxMulti<U, 2>(ids, yc.hy, bl, hy);
-                PhiloxMulti<U, 1>(ids, yc.hy, bl + 2, hy + 2 * U);
-            }
+            if (mech.adoption || mech.literacy || yc.bonus_on) bl[nb++] = 1;
         }
         if (nb == 2) PhiloxMulti<U, 2>(ids, yc.hy, bl, hy);
         if (nb == 1) PhiloxMulti<U, 1>(ids, yc.hy, bl, hy);
@@ -566,14 +557,23 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         }
         return hy + slot[b] * U;
     };
-
-    // The Demography block (step 5's binomials), drawn now with the
-    // HouseholdYear blocks above so that it is ready when step 5 needs it.
     Words4 dem[U];
     if (mech.demography && AnyOf<U>(alive)) {
         const std::uint32_t b0 = 0;
         PhiloxMulti<U, 1>(ids, yc.demog, &b0, dem);
     }
+    // Demography block 1, drawn only when some lane needs it: a famine death
+    // or an eldest child who comes of age at once.
+    Words4 dem1[U];
+    bool have_dem1 = false;
+    auto dem_block1 = [&]() -> const Words4* {
+        if (!have_dem1) {
+            const std::uint32_t b1 = kFamine / 4;
+            PhiloxMulti<U, 1>(ids, yc.demog, &b1, dem1);
+            have_dem1 = true;
+        }
+        return dem1;
+    };
 
     // 4(b)–(d), famine, consumption.
     {
@@ -639,7 +639,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             // One word decides who dies, if anyone, by nested intervals:
             // u < d·a·l a literate adult, else u < d·a an illiterate adult,
             // else u < d a child.
-            const Words4* wf = block(kFamine / 4);
+            const Words4* wf = dem_block1();
             VF uf[U], die[U];
             MF dies[U];
             ARTEL_U {
@@ -725,9 +725,8 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             ARTEL_U eldest[u] =
                 hn::And(alive[u], ToF(hn::And(hn::Eq(adults[u], hn::Zero(di)), hn::Gt(size[u], hn::Zero(di)))));
             if (AnyOf<U>(eldest)) {
-                Words4 d1[U];
-                const std::uint32_t b1 = kEldestLiterate / 4;
-                PhiloxMulti<U, 1>(ids, yc.demog, &b1, d1);
+                static_assert(kEldestLiterate / 4 == kFamine / 4);
+                const Words4* d1 = dem_block1();
                 ARTEL_U {
                     adults[u] = Sel(eldest[u], SetI(1), adults[u]);
                     const MF lit = hn::And(eldest[u], Below(d1[u].w[kEldestLiterate % 4], SetI(yc.t_school)));
@@ -772,12 +771,15 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             cand[u] = hn::And(alive[u], ToF(hn::Ne(coop[u], hn::Zero(di))));
         }
         if (AnyOf<U>(cand)) {
-            const Words4* w2 = block(2);
+            // One word, nested intervals: a claim if u < c, audited if u < c·a
+            // (c = 1 for an active member, false_claim_prob for a passive one).
+            const Words4* wc = block(kClaim / 4);
             ARTEL_U {
+                const VU w = wc[u].w[kClaim % 4];
                 const MF genuine = ToF(hn::Eq(coop[u], SetI(2)));
-                const MF claim = hn::And(cand[u], hn::Or(genuine, Below(w2[u].w[2], SetI(yc.t_false))));
-                const MF audited = hn::And(claim, Below(w2[u].w[3], SetI(yc.t_audit)));
-                if (Counting()) CountUsed(hn::AndNot(genuine, cand[u])), CountUsed(claim);
+                const MF claim = hn::And(cand[u], hn::Or(genuine, Below(w, SetI(yc.t_false))));
+                const MF audited = hn::And(claim, Below(w, Sel(genuine, SetI(yc.t_audit), SetI(yc.t_false_audit))));
+                if (Counting()) CountUsed(cand[u]);
                 acc.add(Count::claims, claim);
                 acc.add(Count::audits, audited);
                 acc.add_const(Real::cost_audit, audited, p.audit_cost);
@@ -1089,6 +1091,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     }
     yc.t_false = bernoulli_threshold(p.false_claim_prob);
     yc.t_audit = bernoulli_threshold(p.audit_prob);
+    yc.t_false_audit = bernoulli_threshold(p.false_claim_prob * p.audit_prob);
     yc.t_leave = bernoulli_threshold(p.leave_passive);
     yc.t_lapse = bernoulli_threshold(p.lapse_active * 1.0);
     yc.t_lapse_hungry = bernoulli_threshold(p.lapse_active * (1.0 + p.lapse_hunger));
