@@ -203,12 +203,24 @@ struct Acc {
     alignas(64) std::int64_t real[kReals][kMaxN];
     alignas(64) std::int64_t lanes[kCounts][kMaxN];
     std::int64_t count[kCounts];
+    // The Gini bins touched by living households: [min, max + 1), lane-wise.
+    alignas(64) std::int64_t glo[kMaxN], ghi[kMaxN];
 
     void clear() {
         std::memset(real, 0, sizeof(real));
         std::memset(lanes, 0, sizeof(lanes));
         std::memset(count, 0, sizeof(count));
+        std::fill_n(glo, kMaxN, kGiniBins);
+        std::fill_n(ghi, kMaxN, 0);
     }
+    // bin in the lanes of m
+    HWY_INLINE void touch(MI m, VI bin) {
+        const DI di;
+        hn::Store(hn::Min(hn::Load(di, glo), Sel(m, bin, SetI(kGiniBins))), di, glo);
+        hn::Store(hn::Max(hn::Load(di, ghi), hn::IfThenElseZero(m, hn::Add(bin, SetI(1)))), di, ghi);
+    }
+    std::int64_t bins_lo() const { return *std::min_element(glo, glo + kMaxN); }
+    std::int64_t bins_hi() const { return *std::max_element(ghi, ghi + kMaxN); }
     // tally.add(r, x) for every lane of m.
     HWY_INLINE void add(Real r, MF m, VF x) {
         const DI di;
@@ -289,8 +301,8 @@ HWY_INLINE VI BinomialAt(const std::int64_t* T, VI row, VU w) {
     const VI w1 = hn::Add(hn::BitCast(di, w), SetI(1));  // w >= t  <=>  t < w + 1
     VI idx = row;
     VI x = hn::Zero(di);
-#pragma GCC unroll 1  // most often the first test ends it: keep the code small
-    for (int k = 0; k < rng::BinomialTable::kStride; ++k) {
+    // T[17·n + n] = 2^32 exceeds every word, so the loop ends by k = n ≤ 16.
+    for (;;) {
         const MI m = hn::Lt(hn::GatherIndex(di, T, idx), w1);
         if (hn::AllFalse(di, m)) break;
         x = hn::Sub(x, hn::VecFromMask(di, m));
@@ -943,7 +955,9 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         const VF wealth = Sel(hn::Gt(wx, hn::Zero(df)), wx, hn::Zero(df));
         // Gini: bin and fixed-point wealth, added to the histogram at the
         // village's end (dissolved lanes go to a spare bin).
-        hn::StoreU(Sel(ai, GiniBin(wealth), SetI(kGiniBins)), di, vs.gbin.data() + j + u * N);
+        const VI gb = GiniBin(wealth);
+        hn::StoreU(Sel(ai, gb, SetI(kGiniBins)), di, vs.gbin.data() + j + u * N);
+        acc.touch(ai, gb);
         hn::StoreU(ToFixed(hn::IfThenElseZero(alive[u], wealth)), di, vs.gfx.data() + j + u * N);
 
         if (partial) {
@@ -1114,7 +1128,6 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     std::int64_t persons_start = 0;
     Tail tail;
     const Ptrs hbase = ptrs_at(s, 0);
-    std::size_t glo = kGiniBins + 1, ghi = 0;  // the Gini bins this year's villages touched
 
     // Village draws (N villages per vector), step 1 of every village (its
     // households' demotion is done when the village comes), the thresholds
@@ -1255,8 +1268,6 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
             const auto bin = static_cast<std::size_t>(vs.gbin[i]);
             vs.gn[bin] += 1;
             vs.gsum[bin] += vs.gfx[i];
-            glo = std::min(glo, bin);  // (the spare bin kGiniBins only raises ghi)
-            ghi = std::max(ghi, bin + 1);
         }
         vil.reserve[vi] = std::max(0.0, vil.reserve[vi] - drawn_sum);
         // 11. Year end.
@@ -1278,8 +1289,11 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     }
     acc.count[static_cast<int>(Count::persons_start)] += persons_start;
     acc.flush(tally);
-    for (std::size_t k = glo; k < std::min<std::size_t>(ghi, kGiniBins); ++k) {
-        if (vs.gn[k] != 0) gini.add_bin(static_cast<int>(k), vs.gn[k], vs.gsum[k]);
+    // the bins this year's living households touched (dissolved lanes went to
+    // the spare bin kGiniBins)
+    for (auto k = static_cast<std::size_t>(acc.bins_lo()); k < static_cast<std::size_t>(acc.bins_hi()); ++k) {
+        if (vs.gn[k] == 0) continue;
+        gini.add_bin(static_cast<int>(k), vs.gn[k], vs.gsum[k]);
         vs.gn[k] = 0;
         vs.gsum[k] = 0;
     }
