@@ -296,11 +296,20 @@ HWY_INLINE VU Ids(std::uint64_t first) { return hn::Add(hn::Iota(DU(), 0), SetU(
 // or above its threshold (most often k = 0: nothing happens).
 // BinomialAt reads each lane's row from T + row (row = 17·n, plus an offset
 // that picks one of several tables stored side by side).
+// The first kFirst tests are made without a branch: where some lane of a
+// vector often passes test 0 (children coming of age), a branch on it is
+// mispredicted about as often as not. Counting on past a lane's X adds
+// nothing to it (T is non-decreasing in k).
+template <int kFirst = 0>
 HWY_INLINE VI BinomialAt(const std::int64_t* T, VI row, VU w) {
     const DI di;
     const VI w1 = hn::Add(hn::BitCast(di, w), SetI(1));  // w >= t  <=>  t < w + 1
     VI idx = row;
     VI x = hn::Zero(di);
+    for (int k = 0; k < kFirst; ++k) {
+        x = hn::Sub(x, hn::VecFromMask(di, hn::Lt(hn::GatherIndex(di, T, idx), w1)));
+        idx = hn::Add(idx, SetI(1));
+    }
     // T[17·n + n] = 2^32 exceeds every word, so the loop ends by k = n ≤ 16.
     for (;;) {
         const MI m = hn::Lt(hn::GatherIndex(di, T, idx), w1);
@@ -315,7 +324,8 @@ HWY_INLINE VI BinomialRow(VI n) {
     static_assert(rng::BinomialTable::kStride == 17);
     return hn::Add(hn::ShiftLeft<4>(n), n);
 }
-HWY_INLINE VI Binomial(const std::int64_t* T, VI n, VU w) { return BinomialAt(T, BinomialRow(n), w); }
+template <int kFirst = 0>
+HWY_INLINE VI Binomial(const std::int64_t* T, VI n, VU w) { return BinomialAt<kFirst>(T, BinomialRow(n), w); }
 
 HWY_INLINE VF LitShare(VI literate, VI adults) {
     const DI di;
@@ -714,8 +724,8 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             // picks its row of the table; dead lanes have n = 0, hence 0).
             ARTEL_U {
                 const MI live = ToI(alive[u]);
-                const VI came = Binomial(yc.b_age, ch[u], dem[u].w[kComeOfAge]);
-                const VI schooled = Binomial(yc.b_school, came, dem[u].w[kSchooled]);
+                const VI came = Binomial<1>(yc.b_age, ch[u], dem[u].w[kComeOfAge]);
+                const VI schooled = Binomial<1>(yc.b_school, came, dem[u].w[kSchooled]);
                 adults[u] = hn::Add(adults[u], came);
                 literate[u] = hn::Add(literate[u], schooled);
                 const VI lit = hn::IfThenElseZero(live, literate[u]);
@@ -864,13 +874,15 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                 VI k = hn::Zero(di);
                 VI idx = BinomialRow(n);
                 MI m = hn::And(ToI(hn::Ge(uu, F)), hn::Lt(k, n));
-                while (!hn::AllFalse(di, m)) {
+                // The first step without a branch (some lane learns in about
+                // half the vectors: a branch would often be mispredicted).
+                do {
                     f = hn::Mul(hn::Mul(f, r), hn::GatherIndex(df, ratios, idx));
                     F = hn::Add(F, f);
                     k = hn::Sub(k, hn::VecFromMask(di, m));
                     idx = hn::Add(idx, SetI(1));
                     m = hn::And(m, hn::And(ToI(hn::Ge(uu, F)), hn::Lt(k, n)));
-                }
+                } while (!hn::AllFalse(di, m));
                 literate[u] = hn::Add(literate[u], k);
                 if (Counting()) CountUsed(some[u]);
             }
