@@ -15,7 +15,6 @@
 #define ARTEL_KERNELS_SIMD_PHILOX_INL_H_
 #endif
 
-#include <algorithm>
 #include <cstdint>
 
 #include <hwy/highway.h>
@@ -29,14 +28,6 @@ HWY_BEFORE_NAMESPACE();
 namespace artel {
 namespace vec {
 namespace HWY_NAMESPACE {
-
-// Philox evaluations worth keeping in flight at once: each needs four state
-// registers (AVX-512 has 32 vector registers, the others 16).
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-constexpr int kChains = 4;
-#else
-constexpr int kChains = 2;
-#endif
 
 // 32x32 -> 64-bit product of the low halves of each 64-bit lane.
 HWY_INLINE VU Mul32(VU a, VU b) {
@@ -207,57 +198,6 @@ template <int K>
 HWY_INLINE void PhiloxChunksK(const VU* c1, const StreamConst& sc, std::uint32_t block, Words4* out) {
     PhiloxMulti<K, 1>(c1, sc, &block, out);
 }
-
-// Blocks first .. first + n - 1 of one stream for U entity vectors:
-// out[b·U + u], about four evaluations interleaved at a time.
-template <int U>
-HWY_INLINE void PhiloxRange(const VU* c1, const StreamConst& sc, std::uint32_t first, int n, Words4* out) {
-    constexpr int G = U >= kChains ? 1 : kChains / U;  // blocks per group
-    std::uint32_t bl[G];
-    int i = 0;
-    for (; n - i >= G; i += G) {
-        for (int k = 0; k < G; ++k) bl[k] = first + static_cast<std::uint32_t>(i + k);
-        PhiloxMulti<U, G>(c1, sc, bl, out + i * U);
-    }
-    for (int k = 0; k < G; ++k) bl[k] = first + static_cast<std::uint32_t>(i + k);
-    if constexpr (G == 4) {
-        switch (n - i) {
-            case 3: PhiloxMulti<U, 3>(c1, sc, bl, out + i * U); break;
-            case 2: PhiloxMulti<U, 2>(c1, sc, bl, out + i * U); break;
-            case 1: PhiloxMulti<U, 1>(c1, sc, bl, out + i * U); break;
-            default: break;
-        }
-    } else if constexpr (G == 2) {
-        if (n - i == 1) PhiloxMulti<U, 1>(c1, sc, bl, out + i * U);
-    }
-}
-
-// Blocks 0 .. nb[u] - 1 of one stream for each of U entity vectors:
-// out[u][b]. The blocks all vectors need are computed jointly (U chains per
-// block), the rest vector by vector. nb[u] <= 8.
-template <int U>
-HWY_INLINE void PhiloxRangePerU(const VU* c1, const StreamConst& sc, const int* nb, Words4 (*out)[8]) {
-    int common = nb[0];
-    for (int u = 1; u < U; ++u) common = std::min(common, nb[u]);
-    if constexpr (U > 1) {
-        constexpr int G = U >= kChains ? 1 : kChains / U;
-        std::uint32_t bl[G];
-        int i = 0;
-        for (; i < common; i += G) {
-            for (int k = 0; k < G; ++k) bl[k] = static_cast<std::uint32_t>(i + k);
-            if (common - i >= G) {
-                PhiloxMulti<U, G>(c1, sc, bl, &out[0][i], 1, 8);
-            } else {
-                PhiloxMulti<U, 1>(c1, sc, bl, &out[0][i], 1, 8);  // G == 2, one left
-            }
-        }
-    } else {
-        common = 0;
-    }
-    for (int u = 0; u < U; ++u)
-        if (nb[u] > common) PhiloxRange<1>(&c1[u], sc, static_cast<std::uint32_t>(common), nb[u] - common, out[u] + common);
-}
-
 
 using artel::rng::bernoulli_threshold;
 
