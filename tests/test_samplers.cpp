@@ -344,6 +344,48 @@ TEST_CASE("binomial_bernoulli: moments, fit and fixed consumption", "[samplers]"
     CHECK_THROWS_AS(binomial_bernoulli(-1, 0.5, s, 0), std::invalid_argument);
 }
 
+namespace {
+
+// Shared checks of the two small-n binomial samplers (BinomialTable,
+// BinomialSearch): the limits (p <= 0 and NaN never, p >= 1 always; n outside
+// [0, 16] throws) and the fit of 100 000 draws with p = 0.3 for n = 1, 6, 16
+// (chi-square, moments).
+template <class Sampler>
+void check_binomial_limits() {
+    for (std::uint32_t w : {0u, 12345u, 0x80000000u, 0xFFFFFFFFu}) {
+        for (int n = 0; n <= Sampler::kMaxTrials; ++n) {
+            CHECK(Sampler(0.0).sample(w, n) == 0);
+            CHECK(Sampler(-0.5).sample(w, n) == 0);
+            CHECK(Sampler(std::nan("")).sample(w, n) == 0);
+            CHECK(Sampler(1.0).sample(w, n) == n);
+            CHECK(Sampler(1.5).sample(w, n) == n);
+        }
+    }
+    CHECK_THROWS_AS(Sampler(0.5).sample(1u, 17), std::out_of_range);
+    CHECK_THROWS_AS(Sampler(0.5).sample(1u, -1), std::out_of_range);
+}
+
+template <class Sampler>
+void check_binomial_fit(std::uint32_t stream_id, const char* what) {
+    for (const int n : {1, 6, 16}) {
+        const double p = 0.3;
+        const Sampler b(p);
+        const auto w = words(stream(stream_id, static_cast<std::uint32_t>(n)), 100000);
+        std::vector<int> xi(w.size());
+        std::vector<double> x(w.size());
+        for (std::size_t i = 0; i < w.size(); ++i) x[i] = xi[i] = b.sample(w[i], n);
+        const double q = 1 - p, npq = n * p * q;
+        INFO("n = " << n);
+        check_mean_var(x, n * p, npq, npq * (1 + 3 * (n - 2) * p * q), what);
+        const boost::math::binomial_distribution<double> bd(n, p);
+        const auto [stat, crit] = chi_square(xi, [&](int j) { return j > n ? 0.0 : boost::math::pdf(bd, j); }, n);
+        INFO("chi-square " << stat << ", critical " << crit);
+        CHECK(stat < crit);
+    }
+}
+
+}  // namespace
+
 TEST_CASE("BinomialTable: exact probabilities, integer thresholds and fit", "[samplers]") {
     constexpr int kMax = BinomialTable::kMaxTrials;
     constexpr double k2to32 = 4294967296.0;
@@ -380,37 +422,14 @@ TEST_CASE("BinomialTable: exact probabilities, integer thresholds and fit", "[sa
         }
     }
     // Limits: p <= 0 never, p >= 1 always, NaN never (as bernoulli).
-    for (std::uint32_t w : {0u, 12345u, 0x80000000u, 0xFFFFFFFFu}) {
-        for (int n = 0; n <= kMax; ++n) {
-            CHECK(BinomialTable(0.0).sample(w, n) == 0);
-            CHECK(BinomialTable(-0.5).sample(w, n) == 0);
-            CHECK(BinomialTable(std::nan("")).sample(w, n) == 0);
-            CHECK(BinomialTable(1.0).sample(w, n) == n);
-        }
-    }
-    CHECK_THROWS_AS(BinomialTable(0.5).sample(1u, 17), std::out_of_range);
-    CHECK_THROWS_AS(BinomialTable(0.5).sample(1u, -1), std::out_of_range);
+    check_binomial_limits<BinomialTable>();
     // set() rebuilds only for a new p, and then as a fresh table would.
     BinomialTable t(0.2);
     t.set(0.7);
     CHECK(t.p() == 0.7);
     CHECK(std::memcmp(t.thresholds(), BinomialTable(0.7).thresholds(), sizeof(std::int64_t) * 17 * 17) == 0);
     // Fit on real draws (chi-square, moments; see the top comment).
-    for (const int n : {1, 6, 16}) {
-        const double p = 0.3;
-        const BinomialTable bt(p);
-        const auto w = words(stream(14, static_cast<std::uint32_t>(n)), 100000);
-        std::vector<int> xi(w.size());
-        std::vector<double> x(w.size());
-        for (std::size_t i = 0; i < w.size(); ++i) x[i] = xi[i] = bt.sample(w[i], n);
-        const double q = 1 - p, npq = n * p * q;
-        INFO("n = " << n);
-        check_mean_var(x, n * p, npq, npq * (1 + 3 * (n - 2) * p * q), "binomial by inversion");
-        const boost::math::binomial_distribution<double> bd(n, p);
-        const auto [stat, crit] = chi_square(xi, [&](int j) { return j > n ? 0.0 : boost::math::pdf(bd, j); }, n);
-        INFO("chi-square " << stat << ", critical " << crit);
-        CHECK(stat < crit);
-    }
+    check_binomial_fit<BinomialTable>(14, "binomial by inversion");
 }
 
 TEST_CASE("BinomialSearch: exact probabilities, limits and fit", "[samplers]") {
@@ -443,25 +462,15 @@ TEST_CASE("BinomialSearch: exact probabilities, limits and fit", "[samplers]") {
         }
     }
     // Limits: p <= 0 and NaN never, p >= 1 always.
-    for (std::uint32_t w : {0u, 12345u, 0x80000000u, 0xFFFFFFFFu}) {
-        for (int n = 0; n <= kMax; ++n) {
-            CHECK(BinomialSearch(0.0).sample(w, n) == 0);
-            CHECK(BinomialSearch(-0.5).sample(w, n) == 0);
-            CHECK(BinomialSearch(std::nan("")).sample(w, n) == 0);
-            CHECK(BinomialSearch(1.0).sample(w, n) == n);
-            CHECK(BinomialSearch(1.5).sample(w, n) == n);
-        }
-    }
-    CHECK_THROWS_AS(BinomialSearch(0.5).sample(1u, 17), std::out_of_range);
-    CHECK_THROWS_AS(BinomialSearch(0.5).sample(1u, -1), std::out_of_range);
+    check_binomial_limits<BinomialSearch>();
     // set() is a fresh construction.
     BinomialSearch s(0.2);
     s.set(0.7);
     CHECK(s.p() == 0.7);
     CHECK(std::memcmp(s.powers(), BinomialSearch(0.7).powers(), sizeof(double) * 17) == 0);
     CHECK(s.ratio() == BinomialSearch(0.7).ratio());
-    // It agrees with the CDF table wherever their F are the same threshold
-    // apart (they differ only in the rounding of F).
+    // It agrees with the CDF table: the two differ only in the rounding of F,
+    // so only a word at the very edge of an interval could tell them apart.
     {
         const BinomialTable t(0.0952);
         const BinomialSearch q(0.0952);
@@ -472,21 +481,7 @@ TEST_CASE("BinomialSearch: exact probabilities, limits and fit", "[samplers]") {
         CHECK(differ == 0);
     }
     // Fit on real draws (chi-square, moments).
-    for (const int n : {1, 6, 16}) {
-        const double p = 0.3;
-        const BinomialSearch bs(p);
-        const auto w = words(stream(16, static_cast<std::uint32_t>(n)), 100000);
-        std::vector<int> xi(w.size());
-        std::vector<double> x(w.size());
-        for (std::size_t i = 0; i < w.size(); ++i) x[i] = xi[i] = bs.sample(w[i], n);
-        const double q = 1 - p, npq = n * p * q;
-        INFO("n = " << n);
-        check_mean_var(x, n * p, npq, npq * (1 + 3 * (n - 2) * p * q), "binomial by sequential search");
-        const boost::math::binomial_distribution<double> bd(n, p);
-        const auto [stat, crit] = chi_square(xi, [&](int j) { return j > n ? 0.0 : boost::math::pdf(bd, j); }, n);
-        INFO("chi-square " << stat << ", critical " << crit);
-        CHECK(stat < crit);
-    }
+    check_binomial_fit<BinomialSearch>(16, "binomial by sequential search");
 }
 
 namespace {

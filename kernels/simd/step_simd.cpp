@@ -74,7 +74,7 @@ struct LearnConst {
 struct VillageScratch {
     std::vector<double> shortfall;      // D after step 4(a)
     std::vector<double> E;              // household weather multiplier
-    std::vector<std::uint64_t> hy2;     // HouseholdYear words 2 and 3 (birth, eldest literate)
+    std::vector<std::uint64_t> hy2;     // HouseholdYear words 2 and 3 (birth, deaths of children)
     std::vector<std::uint64_t> hy3;
     std::vector<std::int32_t> coop_start;  // only for a village whose store closed in step 1
     std::vector<std::int64_t> gbin, gfx;   // Gini bin (kGiniBins: none) and fixed-point wealth
