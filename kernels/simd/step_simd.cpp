@@ -34,6 +34,7 @@
 #include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <type_traits>
 
 #include "engine/math/detmath.hpp"
 #include "engine/random/samplers.hpp"
@@ -290,6 +291,28 @@ HWY_INLINE void ordered_sum(MF m, VF v, double& sum) {
 // stall when `first` is not a constant).
 HWY_INLINE VU Ids(std::uint64_t first) { return hn::Add(hn::Iota(DU(), 0), SetU(first)); }
 
+
+// base[idx] lane by lane. On AVX2 by four scalar loads: vpgatherqq and
+// vgatherqpd are slow on AMD Zen 3, and the kernel ran 1.04–1.07x faster
+// without them (paired runs, docs/performance.md). AVX-512 keeps the gather
+// (not measured here: the Zen 3 host has no AVX-512).
+template <class D, typename T>
+HWY_INLINE hn::Vec<D> Lookup(D d, const T* HWY_RESTRICT base, VI idx) {
+#if HWY_TARGET == HWY_AVX2
+    const __m256i v = idx.raw;
+    const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
+    const auto i0 = _mm_cvtsi128_si64(lo), i1 = _mm_extract_epi64(lo, 1);
+    const auto i2 = _mm_cvtsi128_si64(hi), i3 = _mm_extract_epi64(hi, 1);
+    if constexpr (std::is_same_v<T, double>) {
+        return hn::Vec<D>{_mm256_setr_pd(base[i0], base[i1], base[i2], base[i3])};
+    } else {
+        return hn::Vec<D>{_mm256_setr_epi64x(base[i0], base[i1], base[i2], base[i3])};
+    }
+#else
+    return hn::GatherIndex(d, base, idx);
+#endif
+}
+
 // Binomial(n, p) by inversion of the word w (engine/random/binomial_table.hpp):
 // the number of k with w >= T[n·17 + k], T the table's thresholds. T is
 // non-decreasing in k, so the count stops at the first k where no lane is at
@@ -307,12 +330,12 @@ HWY_INLINE VI BinomialAt(const std::int64_t* T, VI row, VU w) {
     VI idx = row;
     VI x = hn::Zero(di);
     for (int k = 0; k < kFirst; ++k) {
-        x = hn::Sub(x, hn::VecFromMask(di, hn::Lt(hn::GatherIndex(di, T, idx), w1)));
+        x = hn::Sub(x, hn::VecFromMask(di, hn::Lt(Lookup(di, T, idx), w1)));
         idx = hn::Add(idx, SetI(1));
     }
     // T[17·n + n] = 2^32 exceeds every word, so the loop ends by k = n ≤ 16.
     for (;;) {
-        const MI m = hn::Lt(hn::GatherIndex(di, T, idx), w1);
+        const MI m = hn::Lt(Lookup(di, T, idx), w1);
         if (hn::AllFalse(di, m)) break;
         x = hn::Sub(x, hn::VecFromMask(di, m));
         idx = hn::Add(idx, SetI(1));
@@ -459,7 +482,7 @@ HWY_NOINLINE void PassA(const Ptrs& base, std::size_t i0, std::size_t j, std::si
         grain = Sel(is_short, hn::Add(grain, bought), grain);
         acc.add(Real::bought, is_short, bought);
         Dst = hn::IfThenElseZero(is_short, Sel(canpay, hn::Zero(df), hn::Sub(D, bought)));
-        ordered_sum(is_short, Dst, short_sum);
+        ordered_sum(Dst, short_sum);  // +0.0 where not short: the sum is unchanged
     }
     hn::StoreU(Dst, df, vs.shortfall.data() + j);
     // (dissolved and foreign lanes were not changed: grain, cash are selects on alive)
@@ -868,21 +891,36 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                 const MI a = ToI(act[u]);
                 const VI n = illiterate[u];
                 const VF uu = Uniform(w1[u].w[kLearned % 4]);
-                VF f = hn::GatherIndex(df, lc.qpow, hn::Add(n, hn::IfThenElseZero(a, SetI(LearnConst::kActive))));
+                VF f = Lookup(df, lc.qpow, hn::Add(n, hn::IfThenElseZero(a, SetI(LearnConst::kActive))));
                 VF F = f;
                 const VF r = Sel(ToF(a), SetF(lc.r_active), SetF(lc.r_other));
-                VI k = hn::Zero(di);
-                VI idx = BinomialRow(n);
-                MI m = hn::And(ToI(hn::Ge(uu, F)), hn::Lt(k, n));
-                // The first step without a branch (some lane learns in about
-                // half the vectors: a branch would often be mispredicted).
-                do {
-                    f = hn::Mul(hn::Mul(f, r), hn::GatherIndex(df, ratios, idx));
-                    F = hn::Add(F, f);
-                    k = hn::Sub(k, hn::VecFromMask(di, m));
-                    idx = hn::Add(idx, SetI(1));
-                    m = hn::And(m, hn::And(ToI(hn::Ge(uu, F)), hn::Lt(k, n)));
-                } while (!hn::AllFalse(di, m));
+                // Steps 1 and 2 of the search without a branch and without
+                // gathers: c(n, 0) = n and c(n, 1) = (n − 1)/2 are exact in
+                // double, hence equal to ratios()'s entries where k < n (lanes
+                // at k ≥ n have stopped, whatever c is). Some lane of a vector
+                // learns in about half the years, so a branch after step 1
+                // would often be mispredicted; one with two learners is rare.
+                const VF nd = I2D(n);
+                MI m = hn::And(ToI(hn::Ge(uu, F)), hn::Lt(hn::Zero(di), n));
+                VI k = hn::VecFromMask(di, m);  // −1 where the search goes on
+                f = hn::Mul(hn::Mul(f, r), nd);
+                F = hn::Add(F, f);
+                m = hn::And(m, hn::And(ToI(hn::Ge(uu, F)), hn::Lt(SetI(1), n)));
+                k = hn::Add(k, hn::VecFromMask(di, m));
+                f = hn::Mul(hn::Mul(f, r), hn::Mul(hn::Sub(nd, SetF(1.0)), SetF(0.5)));
+                F = hn::Add(F, f);
+                m = hn::And(m, hn::And(ToI(hn::Ge(uu, F)), hn::Lt(SetI(2), n)));
+                k = hn::Sub(hn::Zero(di), k);  // steps passed: 0, 1 or 2
+                if (HWY_UNLIKELY(!hn::AllFalse(di, m))) {
+                    VI idx = hn::Add(BinomialRow(n), SetI(2));
+                    do {
+                        f = hn::Mul(hn::Mul(f, r), Lookup(df, ratios, idx));
+                        F = hn::Add(F, f);
+                        k = hn::Sub(k, hn::VecFromMask(di, m));
+                        idx = hn::Add(idx, SetI(1));
+                        m = hn::And(m, hn::And(ToI(hn::Ge(uu, F)), hn::Lt(k, n)));
+                    } while (!hn::AllFalse(di, m));
+                }
                 literate[u] = hn::Add(literate[u], k);
                 if (Counting()) CountUsed(some[u]);
             }
