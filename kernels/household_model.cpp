@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "engine/math/detmath.hpp"
+#include "engine/math/fmath.hpp"
 #include "engine/random/samplers.hpp"
 #include "engine/random/streams.hpp"
 #include "kernels/purposes.hpp"
@@ -218,8 +219,9 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
             double E = 1.0;
             if (mech.weather) {
                 const auto hw = st.household(s.household_id(i), Purpose::HouseholdYear).block(0);
-                E = dmath::exp(p.sigma_H * rng::normal_pair(hw[kWeatherZ0], hw[kWeatherZ1]).z0 -
-                               0.5 * p.sigma_H * p.sigma_H);
+                // z in single precision (fmath.hpp; docs/model.md), the rest in double
+                const double z = fmath::normal_z0(hw[kWeatherZ0], hw[kWeatherZ1]);
+                E = dmath::exp(p.sigma_H * z - 0.5 * p.sigma_H * p.sigma_H);
             }
             const double pi = 1.0 + p.beta_lit * literate_share(hh.literate[i], hh.adults[i]) +
                               p.beta_coop * (hh.coop[i] == 2 ? 1.0 : 0.0);

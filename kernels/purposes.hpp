@@ -36,7 +36,7 @@ enum class Purpose : std::uint32_t {
 // unread. A word read for one purpose by some households and for another by
 // the others (4, 6) is never read twice by one household in one year.
 enum HouseholdWord : std::uint32_t {
-    kWeatherZ0 = 0,      // household weather E (Box–Muller pair, words 0 and 1)
+    kWeatherZ0 = 0,      // household weather E (fmath::normal_z0 of words 0 and 1)
     kWeatherZ1 = 1,
     kBirth = 2,
     kChildDeaths = 3,    // children who die: Binomial(children, child_death) by inversion

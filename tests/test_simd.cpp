@@ -18,6 +18,7 @@
 
 #include "test_inputs.hpp"
 #include "engine/math/detmath.hpp"
+#include "engine/math/fmath.hpp"
 #include "engine/random/philox.hpp"
 #include "engine/random/samplers.hpp"
 #include "engine/random/streams.hpp"
@@ -374,7 +375,8 @@ TEST_CASE("detmath lanes are bit-identical to scalar detmath on every target", "
                           {simd::MathFn::one_minus_exp_neg, "one_minus_exp_neg"},
                           {simd::MathFn::normal_z0, "normal_z0"},
                           {simd::MathFn::to_fixed, "to_fixed"},
-                          {simd::MathFn::gini_bin, "gini_bin"}};
+                          {simd::MathFn::gini_bin, "gini_bin"},
+                          {simd::MathFn::normal_z0_f, "normal_z0_f"}};
     for (const auto& target : available_simd_targets()) {
         DYNAMIC_SECTION("target " << target) {
             for (const auto& c : cases) {
@@ -388,6 +390,13 @@ TEST_CASE("detmath lanes are bit-identical to scalar detmath on every target", "
                 if (c.f == simd::MathFn::gini_bin) {
                     for (auto& v : in)
                         if (!(v >= 0.0)) v = 0.0;  // wealth is max(0, ...)
+                }
+                if (c.f == simd::MathFn::normal_z0_f) {
+                    // the ends of both words' ranges: u0 = 2^-24 and 1, u1 = 0 and the quadrant edges
+                    for (const std::uint64_t w0 : {0x0ull, 0xFFull, 0x100ull, 0xFFFFFFFFull, 0xFFFFFF00ull, 0x80000000ull})
+                        for (const std::uint64_t w1 : {0x0ull, 0xFFull, 0x40000000ull, 0x80000000ull, 0xC0000000ull,
+                                                       0x3FFFFFFFull, 0xFFFFFFFFull, 0x20000000ull})
+                            in.push_back(std::bit_cast<double>((w0 << 32) | w1));
                 }
                 std::vector<double> out(in.size());
                 simd::math_lanes(target, c.f, in.data(), out.data(), in.size());
@@ -418,6 +427,11 @@ TEST_CASE("detmath lanes are bit-identical to scalar detmath on every target", "
                         }
                         case simd::MathFn::to_fixed: ref = std::bit_cast<double>(to_fixed(v)); break;
                         case simd::MathFn::gini_bin: ref = static_cast<double>(gini_bin(v)); break;
+                        case simd::MathFn::normal_z0_f: {
+                            const auto b = bits(v);
+                            ref = fmath::normal_z0(static_cast<std::uint32_t>(b >> 32), static_cast<std::uint32_t>(b));
+                            break;
+                        }
                     }
                     // NaN results: any NaN is a NaN, but detmath propagates the input's, so require bits.
                     if (bits(out[i]) != bits(ref)) {

@@ -22,6 +22,7 @@
 #include <hwy/highway.h>
 
 #include "engine/math/detmath.hpp"
+#include "engine/math/fmath.hpp"
 #include "kernels/tallies.hpp"
 
 HWY_BEFORE_NAMESPACE();
@@ -397,6 +398,103 @@ HWY_INLINE VF NormalZ0(VU w0, VU w1) {
     return z0;
 }
 HWY_INLINE void NormalPair(VU w0, VU w1, VF& z0, VF& z1) { NormalPairK<1, true>(&w0, &w1, &z0, &z1); }
+
+// ---- single precision (engine/math/fmath.hpp) -------------------------------
+//
+// On twice as many lanes as double: a float vector holds the households of
+// two double vectors. (HWY_SCALAR has one lane of each; the kernel calls
+// fmath there directly.)
+#if HWY_TARGET != HWY_SCALAR
+using DF32 = hn::Repartition<float, DF>;
+using DU32 = hn::Repartition<std::uint32_t, DF>;
+using DI32 = hn::Repartition<std::int32_t, DF>;
+using VF32 = hn::Vec<DF32>;
+using VU32 = hn::Vec<DU32>;
+
+// The low 32 bits of the lanes of lo, then of hi: words held in 64-bit lanes
+// (< 2^32) as one vector of 32-bit lanes, in household order.
+HWY_INLINE VU32 PackWords(VU lo, VU hi) {
+    const DU32 d;
+    return hn::ConcatEven(d, hn::BitCast(d, hi), hn::BitCast(d, lo));
+}
+// The lanes of a float vector as two double vectors (exact).
+HWY_INLINE void Widen(VF32 v, VF& lo, VF& hi) {
+    const DF d;
+    const hn::Half<DF32> dh;
+    lo = hn::PromoteTo(d, hn::LowerHalf(dh, v));
+    hi = hn::PromoteTo(d, hn::UpperHalf(dh, v));
+}
+
+// fmath::normal_z0 lane-wise, K vectors at once.
+template <int K>
+HWY_INLINE void NormalZ0FK(const VU32* w0, const VU32* w1, VF32* z) {
+    const DF32 d;
+    const DU32 du;
+    const DI32 di;
+    const auto F = [&](float x) { return hn::Set(d, x); };
+    VF32 u0[K], u1[K], x[K], fe[K], zz[K], p[K], lg[K];
+    ARTEL_K u0[k] = hn::Mul(hn::ConvertTo(d, hn::BitCast(di, hn::Add(hn::ShiftRight<8>(w0[k]), hn::Set(du, 1u)))),
+                            F(0x1p-24f));
+    ARTEL_K u1[k] = hn::Mul(hn::ConvertTo(d, hn::BitCast(di, hn::ShiftRight<8>(w1[k]))), F(0x1p-24f));
+    // log_pos(u0)
+    ARTEL_K {
+        const VU32 bits = hn::BitCast(du, u0[k]);
+        const auto e0 = hn::Sub(hn::BitCast(di, hn::And(hn::ShiftRight<23>(bits), hn::Set(du, 0xFFu))),
+                                hn::Set(di, 126));
+        const VF32 m0 = hn::BitCast(d, hn::Or(hn::And(bits, hn::Set(du, 0x007FFFFFu)), hn::Set(du, 0x3F000000u)));
+        const auto low = hn::Lt(m0, F(0.707106781186547524f));
+        x[k] = hn::IfThenElse(low, hn::Sub(hn::Add(m0, m0), F(1.0f)), hn::Sub(m0, F(1.0f)));
+        fe[k] = hn::ConvertTo(d, hn::IfThenElse(hn::RebindMask(di, low), hn::Sub(e0, hn::Set(di, 1)), e0));
+        zz[k] = hn::Mul(x[k], x[k]);
+        p[k] = F(7.0376836292e-2f);
+    }
+    ARTEL_K p[k] = hn::Add(hn::Mul(p[k], x[k]), F(-1.1514610310e-1f));
+    ARTEL_K p[k] = hn::Add(hn::Mul(p[k], x[k]), F(1.1676998740e-1f));
+    ARTEL_K p[k] = hn::Add(hn::Mul(p[k], x[k]), F(-1.2420140846e-1f));
+    ARTEL_K p[k] = hn::Add(hn::Mul(p[k], x[k]), F(1.4249322787e-1f));
+    ARTEL_K p[k] = hn::Add(hn::Mul(p[k], x[k]), F(-1.6668057665e-1f));
+    ARTEL_K p[k] = hn::Add(hn::Mul(p[k], x[k]), F(2.0000714765e-1f));
+    ARTEL_K p[k] = hn::Add(hn::Mul(p[k], x[k]), F(-2.4999993993e-1f));
+    ARTEL_K p[k] = hn::Add(hn::Mul(p[k], x[k]), F(3.3333331174e-1f));
+    ARTEL_K {
+        VF32 y = hn::Mul(x[k], hn::Mul(zz[k], p[k]));
+        y = hn::Add(y, hn::Mul(F(-2.12194440e-4f), fe[k]));
+        y = hn::Add(y, hn::Mul(F(-0.5f), zz[k]));
+        const VF32 r = hn::Add(x[k], y);
+        lg[k] = hn::Add(r, hn::Mul(F(0.693359375f), fe[k]));
+    }
+    // cos_2pi(u1)
+    VF32 xc[K], c[K], s[K];
+    hn::Mask<DF32> odd[K], neg[K];
+    ARTEL_K {
+        const VF32 t = hn::Mul(u1[k], F(4.0f));
+        const VF32 shifted = hn::Add(t, F(fmath::detail::kRoundShift));
+        const VF32 q = hn::Sub(shifted, F(fmath::detail::kRoundShift));
+        const auto j = hn::And(hn::Sub(hn::BitCast(du, shifted), hn::BitCast(du, F(fmath::detail::kRoundShift))),
+                               hn::Set(du, 3u));
+        odd[k] = hn::RebindMask(d, hn::Eq(hn::And(j, hn::Set(du, 1u)), hn::Set(du, 1u)));
+        neg[k] = hn::RebindMask(d, hn::Or(hn::Eq(j, hn::Set(du, 1u)), hn::Eq(j, hn::Set(du, 2u))));
+        xc[k] = hn::Mul(hn::Sub(t, q), F(1.57079637f));
+        zz[k] = hn::Mul(xc[k], xc[k]);
+        c[k] = hn::Add(hn::Mul(F(2.443315711809948e-5f), zz[k]), F(-1.388731625493765e-3f));
+        s[k] = hn::Add(hn::Mul(F(-1.9515295891e-4f), zz[k]), F(8.3321608736e-3f));
+    }
+    ARTEL_K {
+        c[k] = hn::Add(hn::Mul(c[k], zz[k]), F(4.166664568298827e-2f));
+        s[k] = hn::Add(hn::Mul(s[k], zz[k]), F(-1.6666654611e-1f));
+    }
+    ARTEL_K {
+        c[k] = hn::Mul(hn::Mul(c[k], zz[k]), zz[k]);
+        c[k] = hn::Sub(c[k], hn::Mul(F(0.5f), zz[k]));
+        c[k] = hn::Add(c[k], F(1.0f));
+        s[k] = hn::Mul(hn::Mul(s[k], zz[k]), xc[k]);
+        s[k] = hn::Add(s[k], xc[k]);
+        const VF32 a = hn::IfThenElse(odd[k], s[k], c[k]);
+        const VF32 cs = hn::IfThenElse(neg[k], hn::Neg(a), a);
+        z[k] = hn::Mul(hn::Sqrt(hn::Mul(F(-2.0f), lg[k])), cs);
+    }
+}
+#endif  // HWY_TARGET != HWY_SCALAR
 
 // ---- tallies ----------------------------------------------------------------
 

@@ -26,6 +26,7 @@
 #include "kernels/simd/step_simd.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <array>
 #include <atomic>
 #include <cmath>
@@ -389,21 +390,36 @@ struct VillageConst {
 
 // ---- phase E: the household weather multipliers of a village ------------------
 //
-// E = exp(σ_H·z − σ_H²/2) depends only on the household's HouseholdYear block
-// 0, so it is computed for K vectors at once (the log/sincos/exp chains are
-// long) before pass A, over the village's padded range.
+// E = exp(σ_H·z − σ_H²/2), z = fmath::normal_z0 of HouseholdYear words 0 and
+// 1, depends only on the household's HouseholdYear block 0, so it is
+// computed for K vectors at once (the log/cos/exp chains are long) before
+// pass A, over the village's padded range. z is computed in single
+// precision, on twice as many lanes; the exp in double.
 template <int K>
 HWY_NOINLINE void PhaseE(std::size_t j, std::uint32_t id_j, const YearConst& yc, VillageScratch& vs) {
+    static_assert(K % 2 == 0);
     const DF df;
     const DU du;
     const std::size_t N = hn::Lanes(df);
-    VU ids[K], w0[K], w1[K];
+    VU ids[K];
     Words4 w[K];
     VF z[K], x[K], E[K];
     for (int k = 0; k < K; ++k) ids[k] = Ids(static_cast<std::uint64_t>(id_j) + static_cast<std::uint64_t>(k) * N);
     PhiloxChunksK<K>(ids, yc.hy, 0, w);
-    for (int k = 0; k < K; ++k) w0[k] = w[k].w[0], w1[k] = w[k].w[1];
-    NormalPairK<K, false>(w0, w1, z, nullptr);
+#if HWY_TARGET == HWY_SCALAR
+    for (int k = 0; k < K; ++k)
+        z[k] = SetF(static_cast<double>(fmath::normal_z0(static_cast<std::uint32_t>(hn::GetLane(w[k].w[0])),
+                                                         static_cast<std::uint32_t>(hn::GetLane(w[k].w[1])))));
+#else
+    VU32 w0[K / 2], w1[K / 2];
+    VF32 zf[K / 2];
+    for (int k = 0; k < K / 2; ++k) {
+        w0[k] = PackWords(w[2 * k].w[0], w[2 * k + 1].w[0]);
+        w1[k] = PackWords(w[2 * k].w[1], w[2 * k + 1].w[1]);
+    }
+    NormalZ0FK<K / 2>(w0, w1, zf);
+    for (int k = 0; k < K / 2; ++k) Widen(zf[k], z[2 * k], z[2 * k + 1]);
+#endif
     for (int k = 0; k < K; ++k) x[k] = hn::Sub(hn::Mul(SetF(yc.p->sigma_H), z[k]), SetF(yc.c2H));
     ExpAutoK<K>(x, E);
     for (int k = 0; k < K; ++k) {
@@ -1170,7 +1186,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
 
     const std::size_t Hpad = (H + N - 1) / N * N;
     VillageScratch& vs = village_scratch();
-    vs.reserve(Hpad);
+    vs.reserve(Hpad + N);  // phase E works on an even number of vectors
 
     Acc acc;
     acc.clear();
@@ -1250,20 +1266,13 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         // Phase E, then pass A: 3 and 4(a).
         if (mech.weather) {
             std::size_t j = 0;
-            // The village's vectors in groups of at most kE, as even as possible
-            // (13 = 4 + 3 + 3 + 3: a lone vector would wait on its own chains).
-            const std::size_t C = Hpad / N, groups = (C + kE - 1) / kE;
-            for (std::size_t gi = 0; gi < groups; ++gi) {
-                const std::size_t k = C / groups + (gi < C % groups ? 1 : 0);
-                const auto id_j = id_b + static_cast<std::uint32_t>(j);
-                switch (k) {
-                    case 4: PhaseE<4>(j, id_j, yc, vs); break;
-                    case 3: PhaseE<3>(j, id_j, yc, vs); break;
-                    case 2: PhaseE<2>(j, id_j, yc, vs); break;
-                    default: PhaseE<1>(j, id_j, yc, vs); break;
-                }
-                j += k * N;
-            }
+            // The village's vectors in groups of kE (= 4), the last of 2 if
+            // the count is not a multiple of 4 (rounded up to an even count:
+            // a float vector holds two double vectors' households; the
+            // scratch is padded for it).
+            const std::size_t C = Hpad / N;
+            for (; j + kE <= C; j += kE) PhaseE<kE>(j * N, id_b + static_cast<std::uint32_t>(j * N), yc, vs);
+            for (; j < C; j += 2) PhaseE<2>(j * N, id_b + static_cast<std::uint32_t>(j * N), yc, vs);
         }
         double levy_sum = 0.0, shortfall_sum = 0.0;
         {
@@ -1634,6 +1643,33 @@ void MathLanes(int f, const double* in, double* out, std::size_t n) {
     const DU du;
     const std::size_t N = hn::Lanes(df);
     alignas(64) double a[kMaxN], r[kMaxN];
+    if (f == 8) {  // fmath::normal_z0, two double vectors' lanes per float vector
+        alignas(64) std::uint64_t b0[2 * kMaxN], b1[2 * kMaxN];
+        alignas(64) double r2[2 * kMaxN];
+        for (std::size_t i = 0; i < n; i += 2 * N) {
+            const std::size_t m = std::min(2 * N, n - i);
+            for (std::size_t l = 0; l < 2 * N; ++l) {
+                const std::uint64_t bits = l < m ? std::bit_cast<std::uint64_t>(in[i + l]) : 0;
+                b0[l] = bits >> 32;
+                b1[l] = bits & 0xFFFFFFFFull;
+            }
+#if HWY_TARGET == HWY_SCALAR
+            for (std::size_t l = 0; l < 2; ++l)
+                r2[l] = fmath::normal_z0(static_cast<std::uint32_t>(b0[l]), static_cast<std::uint32_t>(b1[l]));
+#else
+            const VU32 w0 = PackWords(hn::Load(du, b0), hn::Load(du, b0 + N));
+            const VU32 w1 = PackWords(hn::Load(du, b1), hn::Load(du, b1 + N));
+            VF32 z;
+            NormalZ0FK<1>(&w0, &w1, &z);
+            VF lo, hi;
+            Widen(z, lo, hi);
+            hn::Store(lo, df, r2);
+            hn::Store(hi, df, r2 + N);
+#endif
+            std::copy_n(r2, m, out + i);
+        }
+        return;
+    }
     for (std::size_t i = 0; i < n; i += N) {
         const std::size_t m = std::min(N, n - i);
         for (std::size_t l = 0; l < N; ++l) a[l] = l < m ? in[i + l] : 0.0;

@@ -79,6 +79,7 @@ enum class MathFn : int {
     normal_z0 = 5,     // rng::normal_pair(w0, w1).z0 with w0 = bits >> 32, w1 = low bits of in[i] (as uint64)
     to_fixed = 6,      // to_fixed(x) (result stored as a double holding the int64 bits)
     gini_bin = 7,      // gini_bin(x) (result as double)
+    normal_z0_f = 8,   // fmath::normal_z0(w0, w1) (as double), words as for normal_z0
 };
 // out[i] = f(in[i]) lanes-wide.
 void math_lanes(const std::string& target, MathFn f, const double* in, double* out, std::size_t n);
