@@ -185,6 +185,8 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
         if (hh.size[i] > 0) tally.add(Count::persons_start, hh.size[i]);
     }
 
+    float sigma_Hf = 0.0f, c2Hf = 0.0f;
+    fmath::weather_coefficients(p.sigma_H, sigma_Hf, c2Hf);
     for (std::int64_t v = 0; v < s.villages; ++v) {
         const auto vi = static_cast<std::size_t>(v);
         const std::uint32_t vid = s.village_id(v);
@@ -219,9 +221,8 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
             double E = 1.0;
             if (mech.weather) {
                 const auto hw = st.household(s.household_id(i), Purpose::HouseholdYear).block(0);
-                // z in single precision (fmath.hpp; docs/model.md), the rest in double
-                const double z = fmath::normal_z0(hw[kWeatherZ0], hw[kWeatherZ1]);
-                E = dmath::exp(p.sigma_H * z - 0.5 * p.sigma_H * p.sigma_H);
+                // single precision (fmath.hpp; docs/model.md)
+                E = fmath::weather_multiplier(hw[kWeatherZ0], hw[kWeatherZ1], sigma_Hf, c2Hf);
             }
             const double pi = 1.0 + p.beta_lit * literate_share(hh.literate[i], hh.adults[i]) +
                               p.beta_coop * (hh.coop[i] == 2 ? 1.0 : 0.0);

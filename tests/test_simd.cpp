@@ -376,7 +376,8 @@ TEST_CASE("detmath lanes are bit-identical to scalar detmath on every target", "
                           {simd::MathFn::normal_z0, "normal_z0"},
                           {simd::MathFn::to_fixed, "to_fixed"},
                           {simd::MathFn::gini_bin, "gini_bin"},
-                          {simd::MathFn::normal_z0_f, "normal_z0_f"}};
+                          {simd::MathFn::normal_z0_f, "normal_z0_f"},
+                          {simd::MathFn::exp_small_f, "exp_small_f"}};
     for (const auto& target : available_simd_targets()) {
         DYNAMIC_SECTION("target " << target) {
             for (const auto& c : cases) {
@@ -390,6 +391,12 @@ TEST_CASE("detmath lanes are bit-identical to scalar detmath on every target", "
                 if (c.f == simd::MathFn::gini_bin) {
                     for (auto& v : in)
                         if (!(v >= 0.0)) v = 0.0;  // wealth is max(0, ...)
+                }
+                if (c.f == simd::MathFn::exp_small_f) {
+                    for (auto& v : in)
+                        if (!(std::fabs(v) <= 87.0)) v = std::fmod(v, 87.0) == std::fmod(v, 87.0) ? std::fmod(v, 87.0) : 0.5;
+                    for (const double v : {-87.0, 87.0, 0.0, -0.0, 0.34657359, -0.34657359, 41.5, -41.5})
+                        in.push_back(v);
                 }
                 if (c.f == simd::MathFn::normal_z0_f) {
                     // the ends of both words' ranges: u0 = 2^-24 and 1, u1 = 0 and the quadrant edges
@@ -432,6 +439,7 @@ TEST_CASE("detmath lanes are bit-identical to scalar detmath on every target", "
                             ref = fmath::normal_z0(static_cast<std::uint32_t>(b >> 32), static_cast<std::uint32_t>(b));
                             break;
                         }
+                        case simd::MathFn::exp_small_f: ref = fmath::exp_small(static_cast<float>(v)); break;
                     }
                     // NaN results: any NaN is a NaN, but detmath propagates the input's, so require bits.
                     if (bits(out[i]) != bits(ref)) {

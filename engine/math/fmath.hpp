@@ -6,7 +6,7 @@
 // (on twice as many lanes as in double) reproduces every bit.
 //
 // The polynomials are those of the Cephes Mathematical Library (Stephen L.
-// Moshier, 1984–1992: logf.c, sinf.c, cosf.c), with their published
+// Moshier, 1984–1992: logf.c, expf.c, sinf.c, cosf.c), with their published
 // coefficients, made branch-free. Cephes is distributed under a permissive
 // licence ("... may be used freely ...", netlib.org/cephes/readme).
 //
@@ -14,6 +14,7 @@
 // input the weather draw can see:
 //   log_pos(u), u = k·2^-24, k = 1 … 2^24      max 0.83 ulp of float
 //   cos_2pi(u), u = k·2^-24, k = 0 … 2^24 − 1  max abs. error 9.1e-8
+//   exp_small(x), x in [−87, 87]                max 0.97 ulp of float
 //   normal_z0   max abs. error of z 6.1e-7 against the exact Box–Muller of
 //               the same u0, u1 (2^22 random word pairs)
 #pragma once
@@ -85,6 +86,27 @@ inline float cos_2pi(float u) {
     return (j == 1 || j == 2) ? -a : a;
 }
 
+// exp(x) for |x| <= 87 (the result a normal float; no special values: the
+// weather's argument is within ±42). Cephes expf: n = rint(x·log2 e),
+// r = (x − n·0.693359375) − n·(−2.12194440e-4) (n times the first part
+// exact), exp(r) = 1 + r + r²·P(r) with P of degree 5, times 2^n.
+inline float exp_small(float x) {
+    using namespace detail;
+    const float shifted = x * 1.44269504088896341f + kRoundShift;
+    const float n = shifted - kRoundShift;
+    const std::int32_t ni = static_cast<std::int32_t>(to_bits(shifted) - to_bits(kRoundShift));
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    const float z = r * r;
+    float p = 1.9875691500e-4f * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const float y = (p * z + r) + 1.0f;
+    return y * from_bits(static_cast<std::uint32_t>(ni + 127) << 23);
+}
+
 // The household weather's standard normal from two words (Box–Muller,
 // cosine half): u0 = (⌊w0/2^8⌋ + 1)·2^-24 in (0, 1], u1 = ⌊w1/2^8⌋·2^-24 in
 // [0, 1), z = sqrt(−2·log u0)·cos(2π·u1). Every step is exact up to the
@@ -93,6 +115,18 @@ inline float normal_z0(std::uint32_t w0, std::uint32_t w1) {
     const float u0 = static_cast<float>(static_cast<std::int32_t>((w0 >> 8) + 1)) * 0x1p-24f;
     const float u1 = static_cast<float>(static_cast<std::int32_t>(w1 >> 8)) * 0x1p-24f;
     return std::sqrt(-2.0f * log_pos(u0)) * cos_2pi(u1);
+}
+
+// The household weather multiplier E = exp(σ·z − c) with z = normal_z0(w0,
+// w1), σ = σ_H and c = σ_H²/2 given as floats (weather_coefficients); for
+// σ_H in its valid range [0, 5] the argument is within ±42.
+inline float weather_multiplier(std::uint32_t w0, std::uint32_t w1, float sigma, float c) {
+    return exp_small(sigma * normal_z0(w0, w1) - c);
+}
+// σ_H and σ_H²/2 rounded to float (the latter computed in double).
+inline void weather_coefficients(double sigma_H, float& sigma, float& c) {
+    sigma = static_cast<float>(sigma_H);
+    c = static_cast<float>(0.5 * sigma_H * sigma_H);
 }
 
 }  // namespace artel::fmath

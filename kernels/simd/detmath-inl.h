@@ -494,6 +494,32 @@ HWY_INLINE void NormalZ0FK(const VU32* w0, const VU32* w1, VF32* z) {
         z[k] = hn::Mul(hn::Sqrt(hn::Mul(F(-2.0f), lg[k])), cs);
     }
 }
+// fmath::exp_small lane-wise, K vectors at once.
+template <int K>
+HWY_INLINE void ExpSmallFK(const VF32* x, VF32* y) {
+    const DF32 d;
+    const DU32 du;
+    const auto F = [&](float v) { return hn::Set(d, v); };
+    const VF32 shift = F(fmath::detail::kRoundShift);
+    VF32 n[K], r[K], z[K], p[K], scale[K];
+    ARTEL_K {
+        const VF32 shifted = hn::Add(hn::Mul(x[k], F(1.44269504088896341f)), shift);
+        n[k] = hn::Sub(shifted, shift);
+        const VU32 ni = hn::Sub(hn::BitCast(du, shifted), hn::BitCast(du, shift));
+        scale[k] = hn::BitCast(d, hn::ShiftLeft<23>(hn::Add(ni, hn::Set(du, 127u))));
+        r[k] = hn::Sub(x[k], hn::Mul(n[k], F(0.693359375f)));
+    }
+    ARTEL_K {
+        r[k] = hn::Sub(r[k], hn::Mul(n[k], F(-2.12194440e-4f)));
+        z[k] = hn::Mul(r[k], r[k]);
+        p[k] = hn::Add(hn::Mul(F(1.9875691500e-4f), r[k]), F(1.3981999507e-3f));
+    }
+    ARTEL_K p[k] = hn::Add(hn::Mul(p[k], r[k]), F(8.3334519073e-3f));
+    ARTEL_K p[k] = hn::Add(hn::Mul(p[k], r[k]), F(4.1665795894e-2f));
+    ARTEL_K p[k] = hn::Add(hn::Mul(p[k], r[k]), F(1.6666665459e-1f));
+    ARTEL_K p[k] = hn::Add(hn::Mul(p[k], r[k]), F(5.0000001201e-1f));
+    ARTEL_K y[k] = hn::Mul(hn::Add(hn::Add(hn::Mul(p[k], z[k]), r[k]), F(1.0f)), scale[k]);
+}
 #endif  // HWY_TARGET != HWY_SCALAR
 
 // ---- tallies ----------------------------------------------------------------

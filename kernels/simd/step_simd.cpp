@@ -366,7 +366,7 @@ struct YearConst {
     // step 5's binomial thresholds (rng::BinomialTable::thresholds())
     const std::int64_t *b_age, *b_school, *b_adult_death, *b_child_death;
     std::int64_t t_false, t_audit, t_false_audit, t_leave, t_lapse, t_lapse_hungry;
-    double c2H;             // 0.5 * sigma_H * sigma_H
+    float sigma_Hf, c2Hf;   // fmath::weather_coefficients
     double land_per_mouth;  // land_mean / size_mean
     double privilege;       // rate_private - rate_coop
     double default_coop, default_private;  // default_multiple * limit
@@ -390,11 +390,11 @@ struct VillageConst {
 
 // ---- phase E: the household weather multipliers of a village ------------------
 //
-// E = exp(σ_H·z − σ_H²/2), z = fmath::normal_z0 of HouseholdYear words 0 and
-// 1, depends only on the household's HouseholdYear block 0, so it is
-// computed for K vectors at once (the log/cos/exp chains are long) before
-// pass A, over the village's padded range. z is computed in single
-// precision, on twice as many lanes; the exp in double.
+// E = fmath::weather_multiplier of HouseholdYear words 0 and 1 depends only on
+// the household's HouseholdYear block 0, so it is computed for K vectors at
+// once (the log/cos/exp chains are long) before pass A, over the village's
+// padded range. It is single precision: a float vector holds the households
+// of two double vectors.
 template <int K>
 HWY_NOINLINE void PhaseE(std::size_t j, std::uint32_t id_j, const YearConst& yc, VillageScratch& vs) {
     static_assert(K % 2 == 0);
@@ -403,25 +403,27 @@ HWY_NOINLINE void PhaseE(std::size_t j, std::uint32_t id_j, const YearConst& yc,
     const std::size_t N = hn::Lanes(df);
     VU ids[K];
     Words4 w[K];
-    VF z[K], x[K], E[K];
+    VF E[K];
     for (int k = 0; k < K; ++k) ids[k] = Ids(static_cast<std::uint64_t>(id_j) + static_cast<std::uint64_t>(k) * N);
     PhiloxChunksK<K>(ids, yc.hy, 0, w);
 #if HWY_TARGET == HWY_SCALAR
     for (int k = 0; k < K; ++k)
-        z[k] = SetF(static_cast<double>(fmath::normal_z0(static_cast<std::uint32_t>(hn::GetLane(w[k].w[0])),
-                                                         static_cast<std::uint32_t>(hn::GetLane(w[k].w[1])))));
+        E[k] = SetF(static_cast<double>(fmath::weather_multiplier(static_cast<std::uint32_t>(hn::GetLane(w[k].w[0])),
+                                                                  static_cast<std::uint32_t>(hn::GetLane(w[k].w[1])),
+                                                                  yc.sigma_Hf, yc.c2Hf)));
 #else
+    const DF32 d32;
     VU32 w0[K / 2], w1[K / 2];
-    VF32 zf[K / 2];
+    VF32 z[K / 2], x[K / 2], e[K / 2];
     for (int k = 0; k < K / 2; ++k) {
         w0[k] = PackWords(w[2 * k].w[0], w[2 * k + 1].w[0]);
         w1[k] = PackWords(w[2 * k].w[1], w[2 * k + 1].w[1]);
     }
-    NormalZ0FK<K / 2>(w0, w1, zf);
-    for (int k = 0; k < K / 2; ++k) Widen(zf[k], z[2 * k], z[2 * k + 1]);
+    NormalZ0FK<K / 2>(w0, w1, z);
+    for (int k = 0; k < K / 2; ++k) x[k] = hn::Sub(hn::Mul(hn::Set(d32, yc.sigma_Hf), z[k]), hn::Set(d32, yc.c2Hf));
+    ExpSmallFK<K / 2>(x, e);
+    for (int k = 0; k < K / 2; ++k) Widen(e[k], E[2 * k], E[2 * k + 1]);
 #endif
-    for (int k = 0; k < K; ++k) x[k] = hn::Sub(hn::Mul(SetF(yc.p->sigma_H), z[k]), SetF(yc.c2H));
-    ExpAutoK<K>(x, E);
     for (int k = 0; k < K; ++k) {
         hn::StoreU(E[k], df, vs.E.data() + j + static_cast<std::size_t>(k) * N);
         if (yc.store_hy0) {
@@ -1175,7 +1177,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     yc.t_leave = bernoulli_threshold(p.leave_passive);
     yc.t_lapse = bernoulli_threshold(p.lapse_active * 1.0);
     yc.t_lapse_hungry = bernoulli_threshold(p.lapse_active * (1.0 + p.lapse_hunger));
-    yc.c2H = 0.5 * p.sigma_H * p.sigma_H;
+    fmath::weather_coefficients(p.sigma_H, yc.sigma_Hf, yc.c2Hf);
     yc.land_per_mouth = p.land_mean / p.size_mean;
     yc.privilege = p.rate_private - p.rate_coop;
     yc.default_coop = p.default_multiple * p.credit_limit_coop;
@@ -1643,7 +1645,7 @@ void MathLanes(int f, const double* in, double* out, std::size_t n) {
     const DU du;
     const std::size_t N = hn::Lanes(df);
     alignas(64) double a[kMaxN], r[kMaxN];
-    if (f == 8) {  // fmath::normal_z0, two double vectors' lanes per float vector
+    if (f == 8 || f == 9) {  // fmath::normal_z0 or exp_small: two double vectors' lanes per float vector
         alignas(64) std::uint64_t b0[2 * kMaxN], b1[2 * kMaxN];
         alignas(64) double r2[2 * kMaxN];
         for (std::size_t i = 0; i < n; i += 2 * N) {
@@ -1655,12 +1657,21 @@ void MathLanes(int f, const double* in, double* out, std::size_t n) {
             }
 #if HWY_TARGET == HWY_SCALAR
             for (std::size_t l = 0; l < 2; ++l)
-                r2[l] = fmath::normal_z0(static_cast<std::uint32_t>(b0[l]), static_cast<std::uint32_t>(b1[l]));
+                r2[l] = f == 8 ? fmath::normal_z0(static_cast<std::uint32_t>(b0[l]), static_cast<std::uint32_t>(b1[l]))
+                               : fmath::exp_small(static_cast<float>(l < m ? in[i + l] : 0.0));
 #else
             const VU32 w0 = PackWords(hn::Load(du, b0), hn::Load(du, b0 + N));
             const VU32 w1 = PackWords(hn::Load(du, b1), hn::Load(du, b1 + N));
             VF32 z;
-            NormalZ0FK<1>(&w0, &w1, &z);
+            if (f == 8) {
+                NormalZ0FK<1>(&w0, &w1, &z);
+            } else {
+                const DF32 d32;
+                alignas(64) float xs[2 * kMaxN];
+                for (std::size_t l = 0; l < 2 * N; ++l) xs[l] = static_cast<float>(l < m ? in[i + l] : 0.0);
+                const VF32 x = hn::Load(d32, xs);
+                ExpSmallFK<1>(&x, &z);
+            }
             VF lo, hi;
             Widen(z, lo, hi);
             hn::Store(lo, df, r2);

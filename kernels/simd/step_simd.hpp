@@ -80,6 +80,7 @@ enum class MathFn : int {
     to_fixed = 6,      // to_fixed(x) (result stored as a double holding the int64 bits)
     gini_bin = 7,      // gini_bin(x) (result as double)
     normal_z0_f = 8,   // fmath::normal_z0(w0, w1) (as double), words as for normal_z0
+    exp_small_f = 9,   // fmath::exp_small(float(x)) (as double), |x| <= 87
 };
 // out[i] = f(in[i]) lanes-wide.
 void math_lanes(const std::string& target, MathFn f, const double* in, double* out, std::size_t n);
