@@ -327,15 +327,24 @@ HWY_INLINE void OneMinusExpNegK(const VF* x, VF* out, bool need_direct = true) {
         1.0 / 121645100408832000.0,
     };
     const DF d;
-    VF p[K];
+    VF p[K], x2[K], x4[K], x8[K], x16[K];
     MF small[K];
-    ARTEL_K p[k] = SetF(kA[18]);
-#pragma GCC unroll 16
-    for (int i = 17; i >= 2; --i) ARTEL_K p[k] = hn::Add(SetF(kA[i]), hn::Mul(x[k], p[k]));
+    // Estrin's scheme, as dmath::one_minus_exp_neg
+    ARTEL_K x2[k] = hn::Mul(x[k], x[k]);
+    ARTEL_K x4[k] = hn::Mul(x2[k], x2[k]);
+    ARTEL_K x8[k] = hn::Mul(x4[k], x4[k]);
+    ARTEL_K x16[k] = hn::Mul(x8[k], x8[k]);
+    ARTEL_K {
+        VF q[8];
+        for (int j = 0; j < 8; ++j) q[j] = hn::Add(SetF(kA[2 * j + 2]), hn::Mul(SetF(kA[2 * j + 3]), x[k]));
+        const VF r0 = hn::Add(q[0], hn::Mul(q[1], x2[k])), r1 = hn::Add(q[2], hn::Mul(q[3], x2[k]));
+        const VF r2 = hn::Add(q[4], hn::Mul(q[5], x2[k])), r3 = hn::Add(q[6], hn::Mul(q[7], x2[k]));
+        const VF s0 = hn::Add(r0, hn::Mul(r1, x4[k])), s1 = hn::Add(r2, hn::Mul(r3, x4[k]));
+        p[k] = hn::Add(hn::Add(s0, hn::Mul(s1, x8[k])), hn::Mul(SetF(kA[18]), x16[k]));
+    }
     bool all_small = true;
     ARTEL_K {
-        const VF x2 = hn::Mul(x[k], x[k]);
-        out[k] = hn::Sub(x[k], hn::Sub(hn::Mul(SetF(0.5), x2), hn::Mul(hn::Mul(x2, x[k]), p[k])));
+        out[k] = hn::Sub(x[k], hn::Sub(hn::Mul(SetF(0.5), x2[k]), hn::Mul(hn::Mul(x2[k], x[k]), p[k])));
         const VF ax = Sel(hn::Lt(x[k], hn::Zero(d)), hn::Neg(x[k]), x[k]);
         small[k] = hn::Lt(ax, SetF(1.0));
         all_small = all_small && hn::AllTrue(d, small[k]);
