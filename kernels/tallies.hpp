@@ -116,6 +116,16 @@ struct GiniHistogram {
         lo = b < lo ? b : lo;
         hi = b + 1 > hi ? b + 1 : hi;
     }
+    // Adds count[b] and fixed_sum[b] for b in [b0, b1), empty bins included
+    // (they change no sum; lo and hi then span the whole range).
+    void add_range(int b0, int b1, const std::int64_t* count, const std::int64_t* fixed_sum) {
+        for (int b = b0; b < b1; ++b) {
+            n[static_cast<std::size_t>(b)] += count[b];
+            sum[static_cast<std::size_t>(b)] += fixed_sum[b];
+        }
+        lo = b0 < lo ? b0 : lo;
+        hi = b1 > hi ? b1 : hi;
+    }
     void merge(const GiniHistogram& o) {
         for (int i = o.lo; i < o.hi; ++i) {
             n[static_cast<std::size_t>(i)] += o.n[static_cast<std::size_t>(i)];

@@ -1352,11 +1352,13 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     acc.flush(tally);
     // the bins this year's living households touched (dissolved lanes went to
     // the spare bin kGiniBins)
-    for (auto k = static_cast<std::size_t>(acc.bins_lo()); k < static_cast<std::size_t>(acc.bins_hi()); ++k) {
-        if (vs.gn[k] == 0) continue;
-        gini.add_bin(static_cast<int>(k), vs.gn[k], vs.gsum[k]);
-        vs.gn[k] = 0;
-        vs.gsum[k] = 0;
+    // (without a branch on empty bins, which are many and unpredictable:
+    // adding their zeros changes nothing)
+    const int lo = static_cast<int>(acc.bins_lo()), hi = static_cast<int>(acc.bins_hi());
+    if (lo < hi) {
+        gini.add_range(lo, hi, vs.gn.data(), vs.gsum.data());
+        std::fill(vs.gn.begin() + lo, vs.gn.begin() + hi, 0);
+        std::fill(vs.gsum.begin() + lo, vs.gsum.begin() + hi, 0);
     }
     vs.gn[kGiniBins] = 0, vs.gsum[kGiniBins] = 0;
 }
