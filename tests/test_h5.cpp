@@ -14,6 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
 #include "engine/h5/h5.hpp"
 
 namespace fs = std::filesystem;
@@ -431,4 +434,93 @@ TEST_CASE("h5: xarray demo file", "[h5-demo]") {
     }
     write_demo(out);
     SUCCEED("wrote " << out);
+}
+
+// attach_scales writes each attribute once; what it writes must be what
+// H5DSattach_scale writes link by link (read back through the library's own
+// dimension-scale API, which h5py and h5netcdf use, and the scales'
+// REFERENCE_LIST entries), and it refuses what attach_scale refuses.
+TEST_CASE("attach_scales attaches like attach_scale, all at once", "[h5]") {
+    TempDir dir;
+    const std::vector<std::string> names{"m0", "m1", "m2", "m3", "m4", "qs"};
+    auto write = [&](const fs::path& file, bool bulk) {
+        auto f = h5::File::create(file);
+        auto g = f.root().create_group("g");
+        auto year = g.write_dataset<std::int64_t>("year", std::vector<std::int64_t>{1, 2, 3}, {3});
+        year.make_dimension_scale();
+        auto q = g.write_dataset<double>("quantile", std::vector<double>{0.1, 0.9}, {2});
+        q.make_dimension_scale();
+        std::vector<h5::Dataset> ds;
+        for (std::size_t i = 0; i < 5; ++i) ds.push_back(g.write_dataset<double>(names[i], std::vector<double>(3, 1.0), {3}));
+        ds.push_back(g.write_dataset<double>("qs", std::vector<double>(6, 1.0), {2, 3}));
+        std::vector<h5::Dataset::ScaleLink> links;
+        for (std::size_t i = 0; i < 5; ++i) links.push_back({&ds[i], 0, &year});
+        links.push_back({&ds[5], 0, &q});
+        links.push_back({&ds[5], 1, &year});
+        if (bulk) {
+            h5::Dataset::attach_scales(links);
+            // refused: a dataset that already has scales, a scale of another length
+            CHECK_THAT(message_of([&] { h5::Dataset::attach_scales(std::vector<h5::Dataset::ScaleLink>{{&ds[0], 0, &year}}); }),
+                       Catch::Contains("already has dimension scales"));
+            auto fresh = g.write_dataset<double>("fresh", std::vector<double>(4, 1.0), {4});
+            CHECK_THAT(message_of([&] { h5::Dataset::attach_scales(std::vector<h5::Dataset::ScaleLink>{{&fresh, 0, &year}}); }),
+                       Catch::Contains("has shape (3,) but axis 0 has length 4"));
+        } else {
+            for (const auto& l : links) l.dataset->attach_scale(*l.scale, l.dim_index);
+        }
+    };
+    // Every axis's scales by name, and every scale's REFERENCE_LIST as name:axis.
+    auto read = [&](const fs::path& file) {
+        std::vector<std::string> out;
+        const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        REQUIRE(f >= 0);
+        for (const auto& n : names) {
+            const hid_t d = H5Dopen2(f, ("/g/" + n).c_str(), H5P_DEFAULT);
+            const int rank = n == "qs" ? 2 : 1;
+            for (int a = 0; a < rank; ++a) {
+                std::string line = n + ":" + std::to_string(a) + " " + std::to_string(H5DSget_num_scales(d, a));
+                for (const char* sc : {"/g/year", "/g/quantile"}) {
+                    const hid_t s = H5Dopen2(f, sc, H5P_DEFAULT);
+                    line += std::string(" ") + sc + "=" + std::to_string(H5DSis_attached(d, s, static_cast<unsigned>(a)));
+                    H5Dclose(s);
+                }
+                out.push_back(line);
+            }
+            H5Dclose(d);
+        }
+        struct Entry {
+            hobj_ref_t ref;
+            int dim;
+        };
+        const hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof(Entry));
+        H5Tinsert(mt, "dataset", HOFFSET(Entry, ref), H5T_STD_REF_OBJ);
+        H5Tinsert(mt, "dimension", HOFFSET(Entry, dim), H5T_NATIVE_INT);
+        for (const char* sc : {"/g/year", "/g/quantile"}) {
+            const hid_t s = H5Dopen2(f, sc, H5P_DEFAULT);
+            const hid_t a = H5Aopen(s, "REFERENCE_LIST", H5P_DEFAULT);
+            const hid_t space = H5Aget_space(a);
+            std::vector<Entry> e(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+            REQUIRE(H5Aread(a, mt, e.data()) >= 0);
+            std::string line = std::string(sc) + " <-";
+            for (auto& x : e) {
+                char name[64] = {};
+                H5Rget_name(s, H5R_OBJECT, &x.ref, name, sizeof(name));
+                line += std::string(" ") + name + ":" + std::to_string(x.dim);
+            }
+            out.push_back(line);
+            H5Sclose(space);
+            H5Aclose(a);
+            H5Dclose(s);
+        }
+        H5Tclose(mt);
+        H5Fclose(f);
+        return out;
+    };
+    write(dir.path / "one_by_one.h5", false);
+    write(dir.path / "bulk.h5", true);
+    const auto a = read(dir.path / "one_by_one.h5"), b = read(dir.path / "bulk.h5");
+    CHECK(a == b);
+    CHECK(a.size() == 9);
+    CHECK(a.back() == "/g/quantile <- /g/qs:0");
+    CHECK(a[a.size() - 2] == "/g/year <- /g/m0:0 /g/m1:0 /g/m2:0 /g/m3:0 /g/m4:0 /g/qs:1");
 }

@@ -821,12 +821,7 @@ bool Dataset::is_dimension_scale() const {
                      [&] { return "check whether '" + path_ + "' is a dimension scale" + in_file(file_); });
 }
 
-void Dataset::attach_scale(const Dataset& scale, unsigned dim_index) {
-    const hid_t ds = id();
-    const hid_t sc = scale.id();
-    const std::string doing = "attach dimension scale '" + scale.path_ + "' to axis " +
-                              std::to_string(dim_index) + " of dataset '" + path_ + "'" + in_file(file_);
-    auto what = [&] { return doing; };
+void Dataset::check_attachable(const Dataset& scale, unsigned dim_index, const std::string& doing) const {
     if (scale.file_ != file_) fail(doing, "the scale is in another file, '" + scale.file_ + "'");
     const auto d = dims();
     if (dim_index >= d.size()) fail(doing, "the dataset has rank " + std::to_string(d.size()));
@@ -842,6 +837,15 @@ void Dataset::attach_scale(const Dataset& scale, unsigned dim_index) {
         fail(doing, "the scale's group '" + scale_group +
                         "' is neither this dataset's group nor an ancestor of it "
                         "(h5netcdf and xarray look dimensions up only there)");
+}
+
+void Dataset::attach_scale(const Dataset& scale, unsigned dim_index) {
+    const hid_t ds = id();
+    const hid_t sc = scale.id();
+    const std::string doing = "attach dimension scale '" + scale.path_ + "' to axis " +
+                              std::to_string(dim_index) + " of dataset '" + path_ + "'" + in_file(file_);
+    auto what = [&] { return doing; };
+    check_attachable(scale, dim_index, doing);
     // H5DSis_attached opens every dataset the scale lists, so attaching n
     // datasets to one scale would cost O(n^2): ask it only when the axis
     // already has a scale (the rare case).
@@ -852,6 +856,97 @@ void Dataset::attach_scale(const Dataset& scale, unsigned dim_index) {
         fail(doing, "the axis already has a dimension scale");
     }
     check(H5DSattach_scale(ds, sc, dim_index), what);
+}
+
+void Dataset::attach_scales(std::span<const ScaleLink> links) {
+    if (links.empty()) return;
+    // Checks, and the links grouped by dataset and by scale (in link order).
+    std::vector<const Dataset*> datasets, scales;
+    auto index_of = [](std::vector<const Dataset*>& v, const Dataset* d) -> std::size_t {
+        for (std::size_t i = 0; i < v.size(); ++i)
+            if (v[i]->path_ == d->path_) return i;
+        v.push_back(d);
+        return v.size() - 1;
+    };
+    std::vector<std::vector<std::vector<const Dataset*>>> per_dataset;  // [dataset][axis] -> scales
+    std::vector<std::vector<std::pair<const Dataset*, unsigned>>> per_scale;  // [scale] -> (dataset, axis)
+    for (const auto& l : links) {
+        const std::string doing = "attach dimension scale '" + l.scale->path_ + "' to axis " +
+                                  std::to_string(l.dim_index) + " of dataset '" + l.dataset->path_ + "'" +
+                                  in_file(l.dataset->file_);
+        l.dataset->check_attachable(*l.scale, l.dim_index, doing);
+        const auto di = index_of(datasets, l.dataset), si = index_of(scales, l.scale);
+        if (di == per_dataset.size()) {
+            if (check_tri(H5Aexists(l.dataset->id(), DIMENSION_LIST), [&] { return doing; }))
+                fail(doing, "the dataset already has dimension scales (attach_scales is for new datasets)");
+            per_dataset.emplace_back(l.dataset->dims().size());
+        }
+        if (si == per_scale.size()) per_scale.emplace_back();
+        auto& axis = per_dataset[di][l.dim_index];
+        if (!axis.empty()) fail(doing, "the axis already has a dimension scale");
+        axis.push_back(l.scale);
+        per_scale[si].emplace_back(l.dataset, l.dim_index);
+    }
+
+    // The library makes the first attachment; its two attributes' file types
+    // are the ones every attribute written below uses.
+    const auto& first = links.front();
+    first.dataset->attach_scale(*first.scale, first.dim_index);
+    const std::string doing = "write the dimension-scale attributes of " + std::to_string(links.size()) +
+                              " attachments (first: '" + first.dataset->path_ + "')" + in_file(first.dataset->file_);
+    auto what = [&] { return doing; };
+    auto attr_type = [&](hid_t obj, const char* name) {
+        detail::Handle a(check_id(H5Aopen(obj, name, H5P_DEFAULT), what));
+        return detail::Handle(check_id(H5Aget_type(a.get()), what));
+    };
+    const detail::Handle dl_file_type = attr_type(first.dataset->id(), DIMENSION_LIST);
+    const detail::Handle rl_file_type = attr_type(first.scale->id(), REFERENCE_LIST);
+    check(H5Adelete(first.dataset->id(), DIMENSION_LIST), what);
+    check(H5Adelete(first.scale->id(), REFERENCE_LIST), what);
+
+    auto object_ref = [&](const Dataset& d) {
+        hobj_ref_t ref{};
+        check(H5Rcreate(&ref, d.id(), ".", H5R_OBJECT, -1), what);
+        return ref;
+    };
+    auto write_attr = [&](hid_t obj, const char* name, hid_t file_type, hid_t mem_type, hsize_t n, const void* buf) {
+        detail::Handle space(check_id(H5Screate_simple(1, &n, nullptr), what));
+        detail::Handle a(check_id(H5Acreate2(obj, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), what));
+        check(H5Awrite(a.get(), mem_type, buf), what);
+    };
+
+    // DIMENSION_LIST: per axis, the references of its scales.
+    std::vector<hobj_ref_t> scale_refs;
+    scale_refs.reserve(scales.size());
+    for (const auto* sc : scales) scale_refs.push_back(object_ref(*sc));
+    const detail::Handle dl_mem_type(check_id(H5Tvlen_create(H5T_STD_REF_OBJ), what));
+    for (std::size_t di = 0; di < datasets.size(); ++di) {
+        const auto& axes = per_dataset[di];
+        std::vector<std::vector<hobj_ref_t>> refs(axes.size());
+        std::vector<hvl_t> vl(axes.size());
+        for (std::size_t a = 0; a < axes.size(); ++a) {
+            for (const auto* sc : axes[a]) refs[a].push_back(scale_refs[index_of(scales, sc)]);
+            vl[a].len = refs[a].size();
+            vl[a].p = refs[a].empty() ? nullptr : refs[a].data();
+        }
+        write_attr(datasets[di]->id(), DIMENSION_LIST, dl_file_type.get(), dl_mem_type.get(), vl.size(), vl.data());
+    }
+
+    // REFERENCE_LIST: per scale, (dataset, axis) of every attachment.
+    struct Entry {
+        hobj_ref_t ref;
+        int dim;
+    };
+    const detail::Handle rl_mem_type(check_id(H5Tcreate(H5T_COMPOUND, sizeof(Entry)), what));
+    check(H5Tinsert(rl_mem_type.get(), "dataset", HOFFSET(Entry, ref), H5T_STD_REF_OBJ), what);
+    check(H5Tinsert(rl_mem_type.get(), "dimension", HOFFSET(Entry, dim), H5T_NATIVE_INT), what);
+    for (std::size_t si = 0; si < scales.size(); ++si) {
+        std::vector<Entry> entries;
+        entries.reserve(per_scale[si].size());
+        for (const auto& [d, axis] : per_scale[si]) entries.push_back({object_ref(*d), static_cast<int>(axis)});
+        write_attr(scales[si]->id(), REFERENCE_LIST, rl_file_type.get(), rl_mem_type.get(), entries.size(),
+                   entries.data());
+    }
 }
 
 // ---- File --------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <deque>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -103,6 +104,20 @@ struct ResultWriter::Impl {
     void write_histograms();
 };
 
+namespace {
+// Axis k of every dataset of ds labelled with scales[k], all at once
+// (h5::Dataset::attach_scales).
+void attach_all(std::vector<h5::Dataset>& ds, std::initializer_list<const h5::Dataset*> scales) {
+    std::vector<h5::Dataset::ScaleLink> links;
+    links.reserve(ds.size() * scales.size());
+    for (auto& d : ds) {
+        unsigned k = 0;
+        for (const auto* sc : scales) links.push_back({&d, k++, sc});
+    }
+    h5::Dataset::attach_scales(links);
+}
+}  // namespace
+
 void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
     const auto& s = schema;
     const auto R = static_cast<hsize_t>(s.replications), T = static_cast<hsize_t>(s.years);
@@ -144,10 +159,9 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
         for (const auto& info : s.series) {
             auto d = g.series.create_dataset<double>(info.name, {R, T}, rows_chunked(R, T));
             describe(d, info.unit, info.description);
-            d.attach_scale(rep_scale, 0);
-            d.attach_scale(year_scale, 1);
             g.series_ds.push_back(std::move(d));
         }
+        attach_all(g.series_ds, {&rep_scale, &year_scale});
 
         g.start = g.arm.create_group("start");
         g.start.set_attr("description", std::string("per replication, the initial state (before the first year)"));
@@ -156,18 +170,18 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
             if (!info.has_start) continue;
             auto d = g.start.create_dataset<double>(info.name, {R}, rows_chunked(R, 0));
             describe(d, info.unit, info.description);
-            d.attach_scale(rep_scale_start, 0);
             g.start_ds.push_back(std::move(d));
         }
+        attach_all(g.start_ds, {&rep_scale_start});
 
         g.events = g.arm.create_group("events");
         auto rep_scale_events = make_scale(g.events, "replication", rep_values, "", "replication");
         for (const auto& info : s.events) {
             auto d = g.events.create_dataset<double>(info.name, {R}, rows_chunked(R, 0));
             describe(d, info.unit, info.description);
-            d.attach_scale(rep_scale_events, 0);
             g.event_ds.push_back(std::move(d));
         }
+        attach_all(g.event_ds, {&rep_scale_events});
 
         const auto K = static_cast<hsize_t>(s.trajectory_households.size());
         if (s.trajectory_replications > 0 && K > 0) {
@@ -184,11 +198,9 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
             for (const auto& var : s.trajectory_vars) {
                 auto d = g.trajectories.create_dataset<double>(var, {M, K, T + 1}, {});
                 d.set_attr("long_name", "household " + var);
-                d.attach_scale(r, 0);
-                d.attach_scale(h, 1);
-                d.attach_scale(t, 2);
                 g.traj_ds.push_back(std::move(d));
             }
+            attach_all(g.traj_ds, {&r, &h, &t});
         }
         arms.push_back(std::move(g));
     }
@@ -201,6 +213,11 @@ void ResultWriter::Impl::write_statistics() {
     const auto Q = stats::kQuantileLevels.size();
     std::vector<double> column(R), scratch;
     std::vector<double> levels(stats::kQuantileLevels.begin(), stats::kQuantileLevels.end());
+
+    // The datasets written and their dimension scales, attached all at once
+    // at the end (h5::Dataset::attach_scales: one write of each attribute).
+    std::deque<h5::Dataset> stats_ds;
+    std::vector<h5::Dataset::ScaleLink> links;
 
     // One statistics group: for every variable name, mean/se/n (per column) and quantiles.
     struct StatsGroup {
@@ -231,15 +248,15 @@ void ResultWriter::Impl::write_statistics() {
         auto put = [&](const std::string& suffix, auto&& data, std::vector<hsize_t> dims, const std::string& u,
                        const std::string& what) {
             using V = typename std::decay_t<decltype(data)>::value_type;
-            auto d = sg.g.write_dataset<V>(name + suffix, data, dims);
+            auto& d = stats_ds.emplace_back(sg.g.write_dataset<V>(name + suffix, data, dims));
             describe(d, u, what + " of " + name + " across replications");
             if (dims.size() == 2) {
-                d.attach_scale(sg.quantile, 0);
-                d.attach_scale(sg.year, 1);
+                links.push_back({&d, 0, &sg.quantile});
+                links.push_back({&d, 1, &sg.year});
             } else if (cols) {
-                d.attach_scale(sg.year, 0);
+                links.push_back({&d, 0, &sg.year});
             } else {
-                d.attach_scale(sg.quantile, 0);
+                links.push_back({&d, 0, &sg.quantile});
             }
         };
         if (cols) {
@@ -282,6 +299,7 @@ void ResultWriter::Impl::write_statistics() {
         summarise(s.series[k].name, s.series[k].unit, T, [&](std::size_t a) -> h5::Dataset& { return arms[a].series_ds[k]; });
     for (std::size_t k = 0; k < s.events.size(); ++k)
         summarise(s.events[k].name, s.events[k].unit, 0, [&](std::size_t a) -> h5::Dataset& { return arms[a].event_ds[k]; });
+    h5::Dataset::attach_scales(links);
 }
 
 void ResultWriter::Impl::write_histograms() {
