@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 #include <utility>
 
 namespace artel::h5 {
@@ -822,13 +823,17 @@ bool Dataset::is_dimension_scale() const {
 }
 
 void Dataset::check_attachable(const Dataset& scale, unsigned dim_index, const std::string& doing) const {
+    check_attachable(scale, dim_index, doing, dims(), is_dimension_scale(), scale.is_dimension_scale(), scale.dims());
+}
+
+void Dataset::check_attachable(const Dataset& scale, unsigned dim_index, const std::string& doing,
+                               const std::vector<hsize_t>& d, bool self_is_scale, bool scale_is_scale,
+                               const std::vector<hsize_t>& sd) const {
     if (scale.file_ != file_) fail(doing, "the scale is in another file, '" + scale.file_ + "'");
-    const auto d = dims();
     if (dim_index >= d.size()) fail(doing, "the dataset has rank " + std::to_string(d.size()));
-    if (is_dimension_scale()) fail(doing, "the dataset is itself a dimension scale");
-    if (!scale.is_dimension_scale())
+    if (self_is_scale) fail(doing, "the dataset is itself a dimension scale");
+    if (!scale_is_scale)
         fail(doing, "'" + scale.path_ + "' is not a dimension scale (call make_dimension_scale first)");
-    const auto sd = scale.dims();
     if (sd.size() != 1 || sd[0] != d[dim_index])
         fail(doing, "the scale has shape " + shape_text(sd) + " but axis " + std::to_string(dim_index) +
                         " has length " + std::to_string(d[dim_index]));
@@ -860,32 +865,42 @@ void Dataset::attach_scale(const Dataset& scale, unsigned dim_index) {
 
 void Dataset::attach_scales(std::span<const ScaleLink> links) {
     if (links.empty()) return;
-    // Checks, and the links grouped by dataset and by scale (in link order).
-    std::vector<const Dataset*> datasets, scales;
-    auto index_of = [](std::vector<const Dataset*>& v, const Dataset* d) -> std::size_t {
-        for (std::size_t i = 0; i < v.size(); ++i)
-            if (v[i]->path_ == d->path_) return i;
-        v.push_back(d);
-        return v.size() - 1;
+    // Checks, and the links grouped by dataset and by scale (in link order);
+    // what the checks read from the file is read once per dataset and scale.
+    struct Seen {
+        std::size_t index;
+        std::vector<hsize_t> dims;
+        bool is_scale;
     };
-    std::vector<std::vector<std::vector<const Dataset*>>> per_dataset;  // [dataset][axis] -> scales
+    std::unordered_map<const Dataset*, Seen> seen_ds, seen_sc;
+    std::vector<const Dataset*> datasets, scales;
+    std::vector<std::vector<std::vector<std::size_t>>> per_dataset;  // [dataset][axis] -> scale indices
     std::vector<std::vector<std::pair<const Dataset*, unsigned>>> per_scale;  // [scale] -> (dataset, axis)
     for (const auto& l : links) {
-        const std::string doing = "attach dimension scale '" + l.scale->path_ + "' to axis " +
-                                  std::to_string(l.dim_index) + " of dataset '" + l.dataset->path_ + "'" +
-                                  in_file(l.dataset->file_);
-        l.dataset->check_attachable(*l.scale, l.dim_index, doing);
-        const auto di = index_of(datasets, l.dataset), si = index_of(scales, l.scale);
-        if (di == per_dataset.size()) {
-            if (check_tri(H5Aexists(l.dataset->id(), DIMENSION_LIST), [&] { return doing; }))
-                fail(doing, "the dataset already has dimension scales (attach_scales is for new datasets)");
-            per_dataset.emplace_back(l.dataset->dims().size());
+        auto doing = [&] {
+            return "attach dimension scale '" + l.scale->path_ + "' to axis " + std::to_string(l.dim_index) +
+                   " of dataset '" + l.dataset->path_ + "'" + in_file(l.dataset->file_);
+        };
+        auto [ds_it, new_ds] = seen_ds.try_emplace(l.dataset);
+        if (new_ds) {
+            ds_it->second = {datasets.size(), l.dataset->dims(), l.dataset->is_dimension_scale()};
+            datasets.push_back(l.dataset);
+            if (check_tri(H5Aexists(l.dataset->id(), DIMENSION_LIST), doing))
+                fail(doing(), "the dataset already has dimension scales (attach_scales is for new datasets)");
+            per_dataset.emplace_back(ds_it->second.dims.size());
         }
-        if (si == per_scale.size()) per_scale.emplace_back();
-        auto& axis = per_dataset[di][l.dim_index];
-        if (!axis.empty()) fail(doing, "the axis already has a dimension scale");
-        axis.push_back(l.scale);
-        per_scale[si].emplace_back(l.dataset, l.dim_index);
+        auto [sc_it, new_sc] = seen_sc.try_emplace(l.scale);
+        if (new_sc) {
+            sc_it->second = {scales.size(), l.scale->dims(), l.scale->is_dimension_scale()};
+            scales.push_back(l.scale);
+            per_scale.emplace_back();
+        }
+        l.dataset->check_attachable(*l.scale, l.dim_index, doing(), ds_it->second.dims, ds_it->second.is_scale,
+                                    sc_it->second.is_scale, sc_it->second.dims);
+        auto& axis = per_dataset[ds_it->second.index][l.dim_index];
+        if (!axis.empty()) fail(doing(), "the axis already has a dimension scale");
+        axis.push_back(sc_it->second.index);
+        per_scale[sc_it->second.index].emplace_back(l.dataset, l.dim_index);
     }
 
     // The library makes the first attachment; its two attributes' file types
@@ -925,7 +940,7 @@ void Dataset::attach_scales(std::span<const ScaleLink> links) {
         std::vector<std::vector<hobj_ref_t>> refs(axes.size());
         std::vector<hvl_t> vl(axes.size());
         for (std::size_t a = 0; a < axes.size(); ++a) {
-            for (const auto* sc : axes[a]) refs[a].push_back(scale_refs[index_of(scales, sc)]);
+            for (const auto si : axes[a]) refs[a].push_back(scale_refs[si]);
             vl[a].len = refs[a].size();
             vl[a].p = refs[a].empty() ? nullptr : refs[a].data();
         }

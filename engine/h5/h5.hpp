@@ -248,6 +248,9 @@ class Dataset : public Object {
   private:
     // attach_scale's checks, which need no dimension-scale call
     void check_attachable(const Dataset& scale, unsigned dim_index, const std::string& doing) const;
+    void check_attachable(const Dataset& scale, unsigned dim_index, const std::string& doing,
+                          const std::vector<hsize_t>& dims, bool self_is_scale, bool scale_is_scale,
+                          const std::vector<hsize_t>& scale_dims) const;
     friend class Group;
     Dataset(detail::Handle handle, std::string file, std::string path)
         : Object(std::move(handle), std::move(file), std::move(path)) {}
