@@ -26,9 +26,9 @@
 #include "kernels/simd/step_simd.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -292,9 +292,8 @@ HWY_INLINE void ordered_sum(MF m, VF v, double& sum) {
 // stall when `first` is not a constant).
 HWY_INLINE VU Ids(std::uint64_t first) { return hn::Add(hn::Iota(DU(), 0), SetU(first)); }
 
-
 // base[idx] lane by lane. On AVX2 by four scalar loads: vpgatherqq and
-// vgatherqpd are slow on AMD Zen 3, and the kernel ran 1.04–1.07x faster
+// vgatherqpd are slow on AMD Zen 3, and the kernel ran 1.05–1.07x faster
 // without them (paired runs, docs/performance.md). AVX-512 keeps the gather
 // (not measured here: the Zen 3 host has no AVX-512).
 template <class D, typename T>
