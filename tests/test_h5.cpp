@@ -463,8 +463,13 @@ TEST_CASE("attach_scales attaches like attach_scale, all at once", "[h5]") {
             CHECK_THAT(message_of([&] { h5::Dataset::attach_scales(std::vector<h5::Dataset::ScaleLink>{{&ds[0], 0, &year}}); }),
                        Catch::Contains("already has dimension scales"));
             auto fresh = g.write_dataset<double>("fresh", std::vector<double>(4, 1.0), {4});
-            CHECK_THAT(message_of([&] { h5::Dataset::attach_scales(std::vector<h5::Dataset::ScaleLink>{{&fresh, 0, &year}}); }),
+            auto z = g.write_dataset<std::int64_t>("z", std::vector<std::int64_t>{1, 2, 3}, {3});
+            z.make_dimension_scale();
+            CHECK_THAT(message_of([&] { h5::Dataset::attach_scales(std::vector<h5::Dataset::ScaleLink>{{&fresh, 0, &z}}); }),
                        Catch::Contains("has shape (3,) but axis 0 has length 4"));
+            auto fresh3 = g.write_dataset<double>("fresh3", std::vector<double>(3, 1.0), {3});
+            CHECK_THAT(message_of([&] { h5::Dataset::attach_scales(std::vector<h5::Dataset::ScaleLink>{{&fresh3, 0, &year}}); }),
+                       Catch::Contains("the scale is attached to datasets already"));
         } else {
             for (const auto& l : links) l.dataset->attach_scale(*l.scale, l.dim_index);
         }

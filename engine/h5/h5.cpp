@@ -894,6 +894,9 @@ void Dataset::attach_scales(std::span<const ScaleLink> links) {
             sc_it->second = {scales.size(), l.scale->dims(), l.scale->is_dimension_scale()};
             scales.push_back(l.scale);
             per_scale.emplace_back();
+            // its REFERENCE_LIST is written whole below, so it must have none yet
+            if (check_tri(H5Aexists(l.scale->id(), REFERENCE_LIST), doing))
+                fail(doing(), "the scale is attached to datasets already (attach_scales is for new scales)");
         }
         l.dataset->check_attachable(*l.scale, l.dim_index, doing(), ds_it->second.dims, ds_it->second.is_scale,
                                     sc_it->second.is_scale, sc_it->second.dims);

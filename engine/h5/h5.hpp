@@ -233,7 +233,7 @@ class Dataset : public Object {
     void attach_scale(const Dataset& scale, unsigned dim_index);
 
     // Many attachments at once: as attach_scale for every link, with the same
-    // checks, for datasets that have no scale yet. H5DSattach_scale rewrites
+    // checks, for datasets and scales that have no attachment yet (checked). H5DSattach_scale rewrites
     // the scale's REFERENCE_LIST and the dataset's DIMENSION_LIST attribute on
     // every call (~70 µs each; a result file has ~4000 attachments), so here
     // each attribute is written once. The library makes the first
