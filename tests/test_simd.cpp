@@ -494,6 +494,20 @@ TEST_CASE("step_year_simd is bit-identical to step_year on every target", "[simd
     }
     scenarios.push_back({"every adult dies each year", adults_all_die()});
     {
+        // Step 5's binomials past their first two tests (X >= 2, behind a
+        // branch in the vector kernel) for every table: children come of
+        // age, are schooled and die, and adults die, at high rates.
+        Params p = everything_on();
+        p.mechanisms.famine = false;
+        p.age_rate = 0.6;
+        p.school_rate = 0.7;
+        p.adult_death = 0.3;
+        p.child_death = 0.4;
+        p.birth_rate = 0.9;
+        p.years = 8;
+        scenarios.push_back({"step 5's binomials at high rates", p});
+    }
+    {
         // Step 9's sequential binomial search with long searches (learning
         // probability about 0.7 for the many illiterate), and with p = 1.
         Params p = everything_on();
