@@ -345,12 +345,26 @@ private:
                     lit_bins_[static_cast<std::size_t>(ad * kTableAdults + li)] =
                         literacy_bin(ad > 0 ? double(li) / double(ad) : 0.0);
         }
+        // Bins first, a village at a time, in loops the compiler vectorises
+        // (divisions and selects lane-wise), then the counts.
+        wealth_scratch_.resize(H);
+        bin_scratch_.resize(2 * H);
+        double* const wealth = wealth_scratch_.data();
+        std::int32_t* const wb = bin_scratch_.data();
+        std::int32_t* const gb = wb + H;
         for (std::int64_t v = 0; v < state_.villages; ++v) {
             const double P = weather_.P[weather_.at(static_cast<std::int64_t>(t), state_.village_id(v) % G)];
-            for (std::size_t i = static_cast<std::size_t>(v) * H; i < static_cast<std::size_t>(v + 1) * H; ++i) {
+            const std::size_t b = static_cast<std::size_t>(v) * H;
+            for (std::size_t i = 0; i < H; ++i) {
+                const double w = h.cash[b + i] + P * h.grain[b + i] - h.debt[b + i];
+                wealth[i] = w > 0 ? w : 0.0;  // household_wealth
+            }
+            wealth_bin.bins(wealth, H, wb);
+            grain_bin.bins(h.grain.data() + b, H, gb);
+            for (std::size_t i = b; i < b + H; ++i) {
                 if (h.size[i] == 0) continue;
-                hw[wealth_bin(household_wealth(h.cash[i], h.grain[i], h.debt[i], P))] += 1;
-                hg[grain_bin(h.grain[i])] += 1;
+                hw[wb[i - b]] += 1;
+                hg[gb[i - b]] += 1;
                 const std::int32_t ad = h.adults[i], li = h.literate[i];
                 hl[static_cast<std::uint32_t>(ad) < kTableAdults && static_cast<std::uint32_t>(li) < kTableAdults
                        ? lit_bins_[static_cast<std::size_t>(ad * kTableAdults + li)]
@@ -371,6 +385,8 @@ private:
     std::vector<GiniHistogram> gini_;
     std::vector<std::int64_t> hist_;
     std::vector<std::size_t> lit_bins_;       // add_histograms' literacy bins by (adults, literate)
+    std::vector<double> wealth_scratch_;      // add_histograms': a village's wealth,
+    std::vector<std::int32_t> bin_scratch_;   // and its wealth and grain bins
     std::vector<int> hist_year_index_;
     std::vector<std::pair<std::size_t, std::size_t>> samples_;
     std::vector<double> traj_;
