@@ -4,7 +4,8 @@
 #     (ARTEL_FUZZ_SECONDS, default 60): any crash, hang or sanitizer report fails;
 #  2. the C++ suite under AddressSanitizer + UndefinedBehaviorSanitizer;
 #  3. the release build with warnings as errors, and the whole suite under CTest
-#     (C++ with Catch2, Python with pytest).
+#     (C++ with Catch2, Python with pytest), with the artel executable built
+#     by clang as well, whose results must be the same bit for bit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -39,5 +40,7 @@ if ! wait "$ci_build"; then
   exit 1
 fi
 tail -n 3 "$ci_log"
-ctest --preset ci -j "$jobs"
+echo "== the executable built by clang too (tests/python/test_output.py compares its results)"
+scripts/build.sh clang | tail -n 1
+ARTEL_EXE_CLANG="$PWD/build/clang/artel" ctest --preset ci -j "$jobs"
 

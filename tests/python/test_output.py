@@ -148,3 +148,31 @@ def test_every_instruction_set_gives_the_same_file(small_run, tmp_path):
                 assert list(x.ravel()) == list(y.ravel()), (kernel, name)
             else:
                 assert x.tobytes() == y.tobytes(), (kernel, name)
+
+
+def test_another_compiler_gives_the_same_file(small_run, tmp_path):
+    """artel built by a second compiler (scripts/test.sh: clang, where the
+    release build is GCC) writes identical datasets: the kernels' arithmetic
+    is IEEE + - * / sqrt in a fixed order, without FMA contraction or libm
+    calls (engine/math/detmath.hpp), so the compiler must not matter.
+    Skipped unless ARTEL_EXE_CLANG names that executable."""
+    import os
+    import subprocess
+    from conftest import SCENARIO, SMALL
+    other_exe = os.environ.get("ARTEL_EXE_CLANG")
+    if not other_exe:
+        pytest.skip("ARTEL_EXE_CLANG not set (scripts/test.sh sets it)")
+    out = tmp_path / "clang.h5"
+    subprocess.run([other_exe, "run", str(SCENARIO), "-o", str(out), "--threads", "2", *SMALL],
+                   check=True, capture_output=True)
+    with h5py.File(out, "r") as f:
+        assert f.attrs["complete"] == 1
+    ref = datasets(h5py.File(small_run, "r"))
+    other = datasets(h5py.File(out, "r"))
+    assert ref.keys() == other.keys()
+    for name in ref:
+        x, y = np.asarray(ref[name]), np.asarray(other[name])
+        if x.dtype.kind == "O":
+            assert list(x.ravel()) == list(y.ravel()), name
+        else:
+            assert x.tobytes() == y.tobytes(), name
