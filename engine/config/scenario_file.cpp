@@ -78,9 +78,20 @@ std::string node_text(const toml::node& n) {
     if (const auto* v = n.as_boolean()) return v->get() ? "true" : "false";
     if (const auto* v = n.as_string()) return one_line(quote(v->get()));
     if (n.is_table()) return "{...} (a table)";
+    if (const auto* a = n.as_array()) {
+        // Not toml++'s formatter: it converts log10 of a float below 0.1 to
+        // an unsigned integer, undefined behaviour that UBSan reports (found
+        // by the parser's fuzzer). Elements until the message is long
+        // enough; one_line() cuts it.
+        std::string out = "[";
+        for (std::size_t i = 0; i < a->size() && out.size() < 80; ++i) {
+            const toml::node& e = *a->get(i);
+            out += (i ? ", " : "") + (e.is_table() ? std::string("{...}") : node_text(e));
+        }
+        return one_line(out + "]");
+    }
     std::ostringstream os;
-    if (const auto* a = n.as_array()) os << *a;
-    else if (const auto* d = n.as_date()) os << *d;
+    if (const auto* d = n.as_date()) os << *d;
     else if (const auto* t = n.as_time()) os << *t;
     else if (const auto* dt = n.as_date_time()) os << *dt;
     return one_line(os.str());
