@@ -355,10 +355,8 @@ private:
         for (std::int64_t v = 0; v < state_.villages; ++v) {
             const double P = weather_.P[weather_.at(static_cast<std::int64_t>(t), state_.village_id(v) % G)];
             const std::size_t b = static_cast<std::size_t>(v) * H;
-            for (std::size_t i = 0; i < H; ++i) {
-                const double w = h.cash[b + i] + P * h.grain[b + i] - h.debt[b + i];
-                wealth[i] = w > 0 ? w : 0.0;  // household_wealth
-            }
+            for (std::size_t i = 0; i < H; ++i)
+                wealth[i] = household_wealth(h.cash[b + i], h.grain[b + i], h.debt[b + i], P);
             wealth_bin.bins(wealth, H, wb);
             grain_bin.bins(h.grain.data() + b, H, gb);
             for (std::size_t i = b; i < b + H; ++i) {

@@ -1412,8 +1412,8 @@ HWY_INLINE VF GammaLanes(double shape, VU ids, const StreamConst& sc, VU& next, 
         const MF squeeze = hn::Lt(u, hn::Sub(SetF(1.0), hn::Mul(SetF(0.0331), hn::Mul(z2, z2))));
         // The full test (two logs) only where some lane needs it: the squeeze
         // fails in a lane with probability E[min(1, 0.0331 z^4)] < 0.1, so
-        // all four lanes of an AVX2 vector pass it in about two thirds of
-        // the attempts.
+        // all four lanes of an AVX2 vector pass it in at least two thirds
+        // of the attempts.
         MF full = hn::FirstN(df, 0);
         if (!hn::AllFalse(df, hn::AndNot(squeeze, hn::And(todo, positive)))) {
             const VF logv = Log(Sel(positive, v, SetF(1.0)));
