@@ -874,7 +874,7 @@ void Dataset::attach_scales(std::span<const ScaleLink> links) {
     };
     std::unordered_map<const Dataset*, Seen> seen_ds, seen_sc;
     std::vector<const Dataset*> datasets, scales;
-    std::vector<std::vector<std::vector<std::size_t>>> per_dataset;  // [dataset][axis] -> scale indices
+    std::vector<std::vector<std::ptrdiff_t>> per_dataset;  // [dataset][axis] -> scale index, -1 for none
     std::vector<std::vector<std::pair<const Dataset*, unsigned>>> per_scale;  // [scale] -> (dataset, axis)
     for (const auto& l : links) {
         auto doing = [&] {
@@ -887,7 +887,7 @@ void Dataset::attach_scales(std::span<const ScaleLink> links) {
             datasets.push_back(l.dataset);
             if (check_tri(H5Aexists(l.dataset->id(), DIMENSION_LIST), doing))
                 fail(doing(), "the dataset already has dimension scales (attach_scales is for new datasets)");
-            per_dataset.emplace_back(ds_it->second.dims.size());
+            per_dataset.emplace_back(ds_it->second.dims.size(), -1);
         }
         auto [sc_it, new_sc] = seen_sc.try_emplace(l.scale);
         if (new_sc) {
@@ -901,8 +901,8 @@ void Dataset::attach_scales(std::span<const ScaleLink> links) {
         l.dataset->check_attachable(*l.scale, l.dim_index, doing(), ds_it->second.dims, ds_it->second.is_scale,
                                     sc_it->second.is_scale, sc_it->second.dims);
         auto& axis = per_dataset[ds_it->second.index][l.dim_index];
-        if (!axis.empty()) fail(doing(), "the axis already has a dimension scale");
-        axis.push_back(sc_it->second.index);
+        if (axis >= 0) fail(doing(), "the axis already has a dimension scale");
+        axis = static_cast<std::ptrdiff_t>(sc_it->second.index);
         per_scale[sc_it->second.index].emplace_back(l.dataset, l.dim_index);
     }
 
@@ -933,19 +933,18 @@ void Dataset::attach_scales(std::span<const ScaleLink> links) {
         check(H5Awrite(a.get(), mem_type, buf), what);
     };
 
-    // DIMENSION_LIST: per axis, the references of its scales.
+    // DIMENSION_LIST: per axis, the references of its scales (here 0 or 1).
     std::vector<hobj_ref_t> scale_refs;
     scale_refs.reserve(scales.size());
     for (const auto* sc : scales) scale_refs.push_back(object_ref(*sc));
     const detail::Handle dl_mem_type(check_id(H5Tvlen_create(H5T_STD_REF_OBJ), what));
     for (std::size_t di = 0; di < datasets.size(); ++di) {
         const auto& axes = per_dataset[di];
-        std::vector<std::vector<hobj_ref_t>> refs(axes.size());
         std::vector<hvl_t> vl(axes.size());
         for (std::size_t a = 0; a < axes.size(); ++a) {
-            for (const auto si : axes[a]) refs[a].push_back(scale_refs[si]);
-            vl[a].len = refs[a].size();
-            vl[a].p = refs[a].empty() ? nullptr : refs[a].data();
+            const bool has = axes[a] >= 0;
+            vl[a].len = has ? 1 : 0;
+            vl[a].p = has ? &scale_refs[static_cast<std::size_t>(axes[a])] : nullptr;
         }
         write_attr(datasets[di]->id(), DIMENSION_LIST, dl_file_type.get(), dl_mem_type.get(), vl.size(), vl.data());
     }
