@@ -15,7 +15,8 @@ namespace artel::model {
 
 struct HouseholdArrays {
     std::vector<std::int32_t> size, adults, literate, coop, hunger;
-    std::vector<double> land, grain, cash, debt, skill;
+    // single precision (docs/model.md, "Precision"): 8 households per AVX2 vector
+    std::vector<float> land, grain, cash, debt, skill;
 
     void resize(std::size_t n);
     void copy_from(const HouseholdArrays& o);  // same size, no reallocation
@@ -54,8 +55,8 @@ struct YearScratch {
     std::vector<std::int32_t> coop_start;  // status at the start of the year
     std::vector<std::uint8_t> expelled;    // expelled this year (cannot rejoin)
     std::vector<std::uint8_t> claimed;     // read HouseholdYear word 4 for a bonus claim this year
-    std::vector<double> need;              // step 4's need, reused in step 6
-    std::vector<double> shortfall;         // remaining shortfall within step 4
+    std::vector<float> need;               // step 4's need, reused in step 6
+    std::vector<float> shortfall;          // remaining shortfall within step 4
     // Step 5's binomials (rebuilt only when the arm's probabilities change).
     struct Demography {
         rng::BinomialTable age, school, adult_death, child_death;

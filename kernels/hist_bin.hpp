@@ -29,10 +29,12 @@ public:
     // selects as blends, no branch on the data): the household worker's own
     // time, mostly the histograms, fell from 4.7% to 2.9% of a study run
     // (configs/study-100m.toml with 10 replications, perf).
-    void bins(const double* x, std::size_t n, std::int32_t* out) const {
+    // (x double, or float promoted exactly)
+    template <typename T>
+    void bins(const T* x, std::size_t n, std::int32_t* out) const {
         const double top = top_, nb = bins_, cap = cap_;
         for (std::size_t i = 0; i < n; ++i) {
-            double y = x[i] / top * nb;
+            double y = static_cast<double>(x[i]) / top * nb;
             y = y > 0.0 ? y : 0.0;
             y = y < cap ? y : cap;
             out[i] = static_cast<std::int32_t>(y);

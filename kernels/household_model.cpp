@@ -21,6 +21,7 @@ using rng::EntityKind;
 using rng::Stream;
 
 inline double clip01(double x) { return x < 0 ? 0.0 : (x > 1 ? 1.0 : x); }
+inline float clip01f(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
 // 1 − exp(−x), clipped to [0, 1] (x may be negative, e.g. a signed privilege).
 inline double hazard(double x) { return x <= 0 ? 0.0 : clip01(dmath::one_minus_exp_neg(x)); }
 inline bool draw(std::uint32_t word, double prob) { return rng::bernoulli(word, prob); }
@@ -38,8 +39,8 @@ struct Streams {
 };
 
 inline bool is_member(std::int32_t coop) { return coop >= 1; }
-inline double literate_share(std::int32_t literate, std::int32_t adults) {
-    return adults > 0 ? static_cast<double>(literate) / static_cast<double>(adults) : 0.0;
+inline float literate_share(std::int32_t literate, std::int32_t adults) {
+    return adults > 0 ? static_cast<float>(literate) / static_cast<float>(adults) : 0.0f;
 }
 
 // M, A and L of every village from its living households.
@@ -75,9 +76,9 @@ void dissolve(std::size_t i, BlockState& s, Tally& tally, HouseholdFlows* f) {
         f->grain_lost += hh.grain[i];
         f->cash_lost += hh.cash[i];
     }
-    hh.debt[i] = 0;
-    hh.grain[i] = 0;
-    hh.cash[i] = 0;
+    hh.debt[i] = 0.0f;
+    hh.grain[i] = 0.0f;
+    hh.cash[i] = 0.0f;
     hh.coop[i] = 0;
     hh.hunger[i] = 0;
     tally.add(Count::dissolved, 1);
@@ -117,12 +118,12 @@ void init_block(const Params& p, BlockState& s) {
             hh.size[i] = size;
             hh.adults[i] = adults;
             hh.literate[i] = literate;
-            hh.land[i] = land;
-            hh.grain[i] = p.grain0 * need;
-            hh.cash[i] = p.cash0;
-            hh.debt[i] = 0.0;
+            hh.land[i] = static_cast<float>(land);
+            hh.grain[i] = static_cast<float>(p.grain0 * need);
+            hh.cash[i] = static_cast<float>(p.cash0);
+            hh.debt[i] = 0.0f;
             hh.coop[i] = coop;
-            hh.skill[i] = rng::beta(p.skill_a, p.skill_b, st.household(id, Purpose::InitSkill));
+            hh.skill[i] = static_cast<float>(rng::beta(p.skill_a, p.skill_b, st.household(id, Purpose::InitSkill)));
             hh.hunger[i] = 0;
         }
     }
@@ -135,7 +136,7 @@ void tally_stocks(const Params& p, const BlockState& s, const double* price_by_r
     const auto& hh = s.hh;
     for (std::int64_t v = 0; v < s.villages; ++v) {
         const auto vi = static_cast<std::size_t>(v);
-        const double P = price_by_region[s.village_id(v) % static_cast<std::uint32_t>(p.regions)];
+        const auto P = static_cast<float>(price_by_region[s.village_id(v) % static_cast<std::uint32_t>(p.regions)]);
         tally.add(Count::stores_open, s.vil.store[vi]);
         tally.add(Real::reserve, s.vil.reserve[vi]);
         for (std::size_t i = vi * H; i < (vi + 1) * H; ++i) {
@@ -155,17 +156,44 @@ void tally_stocks(const Params& p, const BlockState& s, const double* price_by_r
     }
 }
 
+HouseholdConst HouseholdConst::of(const Params& p) {
+    const auto f = [](double x) { return static_cast<float>(x); };
+    HouseholdConst c{};
+    c.food_need = f(p.food_need), c.seed_need = f(p.seed_need), c.yield_mean = f(p.yield_mean);
+    c.beta_lit = f(p.beta_lit), c.beta_coop = f(p.beta_coop), c.reserve_levy = f(p.reserve_levy);
+    c.wage = f(p.wage), c.wage_landpoor = f(p.wage_landpoor), c.land_per_mouth = f(p.land_mean / p.size_mean);
+    c.coop_aid = f(p.coop_aid), c.credit_limit_coop = f(p.credit_limit_coop);
+    c.credit_limit_private = f(p.credit_limit_private);
+    c.default_coop = f(p.default_multiple * p.credit_limit_coop);
+    c.default_private = f(p.default_multiple * p.credit_limit_private);
+    c.famine_mortality = f(p.famine_mortality);
+    c.spend_share = f(p.spend_share), c.keep_buffer = f(p.keep_buffer), c.sell_share = f(p.sell_share);
+    c.culture_loss = f(p.culture_loss);
+    c.bonus = f(p.bonus), c.rate_coop = f(p.rate_coop), c.rate_private = f(p.rate_private);
+    c.privilege = f(p.rate_private - p.rate_coop);
+    c.skill_rate = f(p.skill_rate), c.skill_passive = f(p.skill_passive);
+    c.a0 = f(p.a0), c.a_lit = f(p.a_lit), c.a_skill = f(p.a_skill);
+    c.act_bonus = p.mechanisms.bonus ? f(p.a_bonus * p.bonus) : 0.0f;
+    return c;
+}
+
+// Household quantities are single precision (docs/model.md, "Precision"):
+// every formula below that involves one is evaluated in float, from the
+// parameters of HouseholdConst and village quantities rounded to float once
+// per village. Village sums (levy, shortfall, reserve drawn) are taken in
+// double, in household order. Probabilities are computed in float and drawn
+// against in double (rng::bernoulli).
 void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
                Tally& tally, GiniHistogram& gini, FlowLog* log) {
     const Streams st{rng::make_key(p.seed), s.replication, rng::year_slot(t)};
     const auto& mech = p.mechanisms;
+    const HouseholdConst hc = HouseholdConst::of(p);
     const auto H = static_cast<std::size_t>(s.households);
     const auto n = s.n_households();
     auto& hh = s.hh;
     auto& vil = s.vil;
     scratch.resize(n);
     const auto G = static_cast<std::uint32_t>(p.regions);
-    const double land_per_mouth = p.land_mean / p.size_mean;
     const double privilege = p.rate_private - p.rate_coop;  // signed interest privilege of members
     auto flows = [&](std::size_t i) -> HouseholdFlows* { return log ? &log->flows[i] : nullptr; };
 
@@ -213,32 +241,32 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
             const auto vw = st.village(vid, Purpose::WeatherVillage).block(0);
             V = dmath::exp(p.sigma_V * rng::normal_pair(vw[0], vw[1]).z0 - 0.5 * p.sigma_V * p.sigma_V);
         }
+        const auto Rf = static_cast<float>(R), Pf = static_cast<float>(P), Vf = static_cast<float>(V);
 
         // 3. Harvest, reserve levy, off-farm earnings.
         double levy_sum = 0.0;
         for (std::size_t i = b; i < e; ++i) {
             if (hh.size[i] == 0) continue;
-            double E = 1.0;
+            float E = 1.0f;
             if (mech.weather) {
                 const auto hw = st.household(s.household_id(i), Purpose::HouseholdYear).block(0);
-                // single precision (fmath.hpp; docs/model.md)
                 E = fmath::weather_multiplier(hw[kWeatherZ0], hw[kWeatherZ1], sigma_Hf, c2Hf);
             }
-            const double pi = 1.0 + p.beta_lit * literate_share(hh.literate[i], hh.adults[i]) +
-                              p.beta_coop * (hh.coop[i] == 2 ? 1.0 : 0.0);
-            const double h = hh.land[i] * p.yield_mean * R * V * E * pi;
+            const float pi = 1.0f + hc.beta_lit * literate_share(hh.literate[i], hh.adults[i]) +
+                             hc.beta_coop * (hh.coop[i] == 2 ? 1.0f : 0.0f);
+            const float h = hh.land[i] * hc.yield_mean * Rf * Vf * E * pi;
             hh.grain[i] += h;
             tally.add(Real::harvest, h);
             tally.add(Real::land, hh.land[i]);
-            double levy = 0.0;
+            float levy = 0.0f;
             if (mech.reserve) {
-                levy = p.reserve_levy * h;
+                levy = hc.reserve_levy * h;
                 hh.grain[i] -= levy;
                 levy_sum += levy;
             }
-            const double landpoor =
-                std::max(0.0, 1.0 - (hh.land[i] / hh.size[i]) / land_per_mouth);
-            const double wage = p.wage * hh.adults[i] * (1.0 + p.wage_landpoor * landpoor);
+            const float sized = static_cast<float>(hh.size[i]);
+            const float landpoor = std::max(0.0f, 1.0f - (hh.land[i] / sized) / hc.land_per_mouth);
+            const float wage = hc.wage * static_cast<float>(hh.adults[i]) * (1.0f + hc.wage_landpoor * landpoor);
             hh.cash[i] += wage;
             if (auto* f = flows(i)) f->harvest = h, f->levy = levy, f->wage = wage;
         }
@@ -247,23 +275,23 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
         // 4. Subsistence: (a) cash, (b) reserve, (c) co-operative aid, (d) credit.
         double shortfall_sum = 0.0;
         for (std::size_t i = b; i < e; ++i) {
-            scratch.shortfall[i] = 0.0;
+            scratch.shortfall[i] = 0.0f;
             if (hh.size[i] == 0) continue;
-            const double need = hh.size[i] * p.food_need + hh.land[i] * p.seed_need;
+            const float need = static_cast<float>(hh.size[i]) * hc.food_need + hh.land[i] * hc.seed_need;
             scratch.need[i] = need;
             if (hh.grain[i] >= need) continue;
-            double D = need - hh.grain[i];
-            const double cost = D * P;
-            double bought;
+            float D = need - hh.grain[i];
+            const float cost = D * Pf;
+            float bought;
             if (hh.cash[i] >= cost) {
                 bought = D;
                 hh.cash[i] -= cost;
                 if (auto* f = flows(i)) f->paid_for_grain = cost;
-                D = 0.0;
+                D = 0.0f;
             } else {
-                bought = hh.cash[i] / P;
+                bought = hh.cash[i] / Pf;
                 if (auto* f = flows(i)) f->paid_for_grain = hh.cash[i];
-                hh.cash[i] = 0.0;
+                hh.cash[i] = 0.0f;
                 D -= bought;
             }
             hh.grain[i] += bought;
@@ -276,43 +304,44 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
         double c = 0.0;
         if (mech.reserve && shortfall_sum > 0.0 && vil.reserve[vi] > 0.0)
             c = std::min(1.0, vil.reserve[vi] / shortfall_sum);
+        const auto cf = static_cast<float>(c);
         double drawn_sum = 0.0;
         for (std::size_t i = b; i < e; ++i) {
             if (hh.size[i] == 0) continue;
-            double D = scratch.shortfall[i];
-            if (D > 0.0 && c > 0.0) {
-                const double take = c >= 1.0 ? D : c * D;
+            float D = scratch.shortfall[i];
+            if (D > 0.0f && c > 0.0) {
+                const float take = c >= 1.0 ? D : cf * D;
                 hh.grain[i] += take;
                 drawn_sum += take;
                 tally.add(Real::reserve_drawn, take);
                 if (auto* f = flows(i)) f->from_reserve = take;
-                D = c >= 1.0 ? 0.0 : D - take;
+                D = c >= 1.0 ? 0.0f : D - take;
             }
             // (c) mutual aid for members, paid by the state at price P.
-            if (D > 0.0 && p.coop_aid > 0.0 && is_member(hh.coop[i])) {
-                const double aid = p.coop_aid >= 1.0 ? D : p.coop_aid * D;
+            if (D > 0.0f && p.coop_aid > 0.0 && is_member(hh.coop[i])) {
+                const float aid = p.coop_aid >= 1.0 ? D : hc.coop_aid * D;
                 hh.grain[i] += aid;
                 tally.add(Real::aid, aid);
-                tally.add(Real::cost_aid, aid * P);
+                tally.add(Real::cost_aid, aid * Pf);
                 if (auto* f = flows(i)) f->aid = aid;
-                D = p.coop_aid >= 1.0 ? 0.0 : D - aid;
+                D = p.coop_aid >= 1.0 ? 0.0f : D - aid;
             }
             // (d) credit up to the household's limit.
-            if (D > 0.0 && mech.credit) {
-                const double limit = is_member(hh.coop[i]) ? p.credit_limit_coop : p.credit_limit_private;
-                const double room = std::max(0.0, limit - hh.debt[i]);
-                const double cost = D * P;
-                double grain_in, b_roubles;
+            if (D > 0.0f && mech.credit) {
+                const float limit = is_member(hh.coop[i]) ? hc.credit_limit_coop : hc.credit_limit_private;
+                const float room = std::max(0.0f, limit - hh.debt[i]);
+                const float cost = D * Pf;
+                float grain_in, b_roubles;
                 if (room >= cost) {
                     b_roubles = cost;
                     grain_in = D;
-                    D = 0.0;
+                    D = 0.0f;
                 } else {
                     b_roubles = room;
-                    grain_in = room / P;
+                    grain_in = room / Pf;
                     D -= grain_in;
                 }
-                if (b_roubles > 0.0) {
+                if (b_roubles > 0.0f) {
                     hh.grain[i] += grain_in;
                     hh.debt[i] += b_roubles;
                     tally.add(Real::borrowed, grain_in);
@@ -320,9 +349,9 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
                 }
             }
             // What remains is uncovered.
-            const double need = scratch.need[i];
-            const double f_unc = need > 0.0 ? D / need : 0.0;
-            if (f_unc > 0.0) {
+            const float need = scratch.need[i];
+            const float f_unc = need > 0.0f ? D / need : 0.0f;
+            if (f_unc > 0.0f) {
                 hh.hunger[i] += 1;
                 if (mech.famine) {
                     // One word decides who dies, if anyone, by nested intervals:
@@ -331,9 +360,10 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
                     // adult share, l the literate share of adults).
                     const std::uint32_t word = st.household(s.household_id(i), Purpose::Demography)
                                                    .word(kFamine);
-                    const double die = p.famine_mortality * f_unc;
-                    const double adult_dies = die * (static_cast<double>(hh.adults[i]) / hh.size[i]);
-                    const double literate_dies = adult_dies * literate_share(hh.literate[i], hh.adults[i]);
+                    const float die = hc.famine_mortality * f_unc;
+                    const float adult_dies =
+                        die * (static_cast<float>(hh.adults[i]) / static_cast<float>(hh.size[i]));
+                    const float literate_dies = adult_dies * literate_share(hh.literate[i], hh.adults[i]);
                     if (draw(word, die)) {
                         if (draw(word, adult_dies)) {
                             if (draw(word, literate_dies)) {
@@ -350,7 +380,7 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
             } else {
                 hh.hunger[i] = 0;
             }
-            const double consumed = std::min(hh.grain[i], need);
+            const float consumed = std::min(hh.grain[i], need);
             hh.grain[i] -= consumed;
             if (auto* f = flows(i)) f->consumed = consumed;
             if (hh.size[i] == 0) dissolve(i, s, tally, flows(i));
@@ -402,28 +432,29 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
             }
         }
 
-        // 6. Market.
+        // 6. Market (the village's prices and state share in double, then float).
         if (mech.market) {
             const double p_priv = P * (1.0 - p.private_margin);
             const double p_coop = P * (1.0 - p.coop_margin);
             const double state_share =
                 1.0 / (1.0 + dmath::exp(-(p.state_price - p_priv) / (p.channel_scale * P)));
             const double p_other = (1.0 - state_share) * p_priv + state_share * p.state_price;
+            const auto p_coopf = static_cast<float>(p_coop), p_otherf = static_cast<float>(p_other);
+            const auto sharef = static_cast<float>(state_share), restf = static_cast<float>(1.0 - state_share);
             for (std::size_t i = b; i < e; ++i) {
                 if (hh.size[i] == 0) continue;
-                const double spent = p.spend_share * hh.cash[i];
+                const float spent = hc.spend_share * hh.cash[i];
                 hh.cash[i] -= spent;
-                const double s_amt =
-                    p.sell_share * std::max(0.0, hh.grain[i] - p.keep_buffer * scratch.need[i]);
-                const double culture = 1.0 - p.culture_loss * (1.0 - hh.skill[i]);
-                double proceeds;
+                const float s_amt = hc.sell_share * std::max(0.0f, hh.grain[i] - hc.keep_buffer * scratch.need[i]);
+                const float culture = 1.0f - hc.culture_loss * (1.0f - hh.skill[i]);
+                float proceeds;
                 if (hh.coop[i] == 2) {
-                    proceeds = s_amt * p_coop * culture;
+                    proceeds = s_amt * p_coopf * culture;
                     tally.add(Real::sold_coop, s_amt);
                 } else {
-                    proceeds = s_amt * p_other * culture;
-                    tally.add(Real::sold_private, (1.0 - state_share) * s_amt);
-                    tally.add(Real::sold_state, state_share * s_amt);
+                    proceeds = s_amt * p_otherf * culture;
+                    tally.add(Real::sold_private, restf * s_amt);
+                    tally.add(Real::sold_state, sharef * s_amt);
                 }
                 hh.cash[i] += proceeds;
                 hh.grain[i] -= s_amt;
@@ -456,30 +487,29 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
                     tally.add(Count::expulsions, 1);
                     continue;
                 }
-                hh.cash[i] += p.bonus;
+                hh.cash[i] += hc.bonus;
                 tally.add(Real::cost_bonus, p.bonus);
                 if (!genuine) tally.add(Real::leakage, p.bonus);
-                if (auto* f = flows(i)) f->bonus = p.bonus;
+                if (auto* f = flows(i)) f->bonus = hc.bonus;
             }
         }
 
         // 8. Credit: subsidy, interest, repayment, default.
         if (mech.credit) {
             for (std::size_t i = b; i < e; ++i) {
-                if (hh.size[i] == 0 || hh.debt[i] == 0.0) continue;
+                if (hh.size[i] == 0 || hh.debt[i] == 0.0f) continue;
                 const bool member = is_member(hh.coop[i]);
-                if (member) tally.add(Real::cost_interest, privilege * hh.debt[i]);
-                const double interest = hh.debt[i] * (member ? p.rate_coop : p.rate_private);
+                if (member) tally.add(Real::cost_interest, hc.privilege * hh.debt[i]);
+                const float interest = hh.debt[i] * (member ? hc.rate_coop : hc.rate_private);
                 hh.debt[i] += interest;
-                const double repay = std::min(hh.cash[i], hh.debt[i]);
+                const float repay = std::min(hh.cash[i], hh.debt[i]);
                 hh.cash[i] -= repay;
                 hh.debt[i] -= repay;
                 if (auto* f = flows(i)) f->interest = interest, f->repaid = repay;
-                const double limit = member ? p.credit_limit_coop : p.credit_limit_private;
-                if (hh.debt[i] > p.default_multiple * limit) {
+                if (hh.debt[i] > (member ? hc.default_coop : hc.default_private)) {
                     if (member) tally.add(Real::cost_writeoff, hh.debt[i]);
                     if (auto* f = flows(i)) f->written_off += hh.debt[i];
-                    hh.debt[i] = 0.0;
+                    hh.debt[i] = 0.0f;
                     tally.add(Count::defaults, 1);
                     if (member) {
                         hh.coop[i] = 0;
@@ -510,10 +540,9 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
                     hh.literate[i] += learned;
                     if (auto* f = flows(i)) f->literate_gained += learned;
                 }
-                const double rate = p.skill_rate * literate_share(hh.literate[i], hh.adults[i]) *
-                                    (hh.coop[i] == 2 ? 1.0 : p.skill_passive);
-                hh.skill[i] += rate * (1.0 - hh.skill[i]);
-                hh.skill[i] = clip01(hh.skill[i]);
+                const float rate = hc.skill_rate * literate_share(hh.literate[i], hh.adults[i]) *
+                                   (hh.coop[i] == 2 ? 1.0f : hc.skill_passive);
+                hh.skill[i] = clip01f(hh.skill[i] + rate * (1.0f - hh.skill[i]));
             }
         }
 
@@ -523,15 +552,15 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
                              (mech.bonus ? p.gamma_bonus * p.bonus : 0.0) +
                              (mech.credit ? p.gamma_credit * privilege : 0.0);
             const double join = hazard(x);
-            const double act_bonus = mech.bonus ? p.a_bonus * p.bonus : 0.0;
             for (std::size_t i = b; i < e; ++i) {
                 if (hh.size[i] == 0) continue;
                 const auto year_stream = st.household(s.household_id(i), Purpose::HouseholdYear);
                 const auto words = year_stream.block(kJoin / 4);  // join, activate, lapse
                 const int start = scratch.coop_start[i];
                 auto activate = [&] {
-                    const double a = p.a0 + p.a_lit * literate_share(hh.literate[i], hh.adults[i]) +
-                                     p.a_skill * hh.skill[i] + act_bonus;
+                    // the activation rate in float, its hazard in double
+                    const float a = hc.a0 + hc.a_lit * literate_share(hh.literate[i], hh.adults[i]) +
+                                    hc.a_skill * hh.skill[i] + hc.act_bonus;
                     if (draw(words[kActivate % 4], hazard(a))) {
                         hh.coop[i] = 2;
                         return true;

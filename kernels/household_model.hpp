@@ -52,10 +52,27 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
 void tally_stocks(const Params& p, const BlockState& s, const double* price_by_region, Tally& tally,
                   GiniHistogram& gini);
 
-// max(0, cash + P·grain − debt).
-inline double household_wealth(double cash, double grain, double debt, double price) {
-    const double w = cash + price * grain - debt;
-    return w > 0 ? w : 0.0;
+// max(0, cash + P·grain − debt), in single precision like the household
+// state it is computed from (docs/model.md, "Precision").
+inline float household_wealth(float cash, float grain, float debt, float price) {
+    const float w = cash + price * grain - debt;
+    return w > 0.0f ? w : 0.0f;
 }
+
+// The parameters that enter household formulas, rounded to single precision
+// once: every kernel computes household quantities in float from these, in
+// the same order of operations, so that all give the same bits.
+struct HouseholdConst {
+    float food_need, seed_need, yield_mean, beta_lit, beta_coop, reserve_levy, wage, wage_landpoor;
+    float land_per_mouth;  // land_mean / size_mean
+    float coop_aid, credit_limit_coop, credit_limit_private;
+    float default_coop, default_private;  // default_multiple · limit
+    float famine_mortality;
+    float spend_share, keep_buffer, sell_share, culture_loss;
+    float bonus, rate_coop, rate_private, privilege;  // privilege = rate_private − rate_coop
+    float skill_rate, skill_passive;
+    float a0, a_lit, a_skill, act_bonus;  // act_bonus = a_bonus · bonus when the bonus is on
+    static HouseholdConst of(const Params& p);
+};
 
 }  // namespace artel::model

@@ -353,7 +353,8 @@ private:
         std::int32_t* const wb = bin_scratch_.data();
         std::int32_t* const gb = wb + H;
         for (std::int64_t v = 0; v < state_.villages; ++v) {
-            const double P = weather_.P[weather_.at(static_cast<std::int64_t>(t), state_.village_id(v) % G)];
+            const auto P = static_cast<float>(
+                weather_.P[weather_.at(static_cast<std::int64_t>(t), state_.village_id(v) % G)]);
             const std::size_t b = static_cast<std::size_t>(v) * H;
             for (std::size_t i = 0; i < H; ++i)
                 wealth[i] = household_wealth(h.cash[b + i], h.grain[b + i], h.debt[b + i], P);

@@ -19,7 +19,10 @@ inline std::int64_t bernoulli_threshold(double p) {
     const double y = p * 4294967296.0 - 0.5;
     if (y >= 4294967296.0) return std::int64_t{1} << 32;
     if (y <= 0.0) return 0;
-    return static_cast<std::int64_t>(std::ceil(y));
+    // ceil(y) for y in (0, 2^32): truncation, plus one where y has a fraction
+    // (exact; std::ceil is a library call on baseline x86-64)
+    const auto t = static_cast<std::int64_t>(y);
+    return t + (static_cast<double>(t) < y ? 1 : 0);
 }
 
 }  // namespace artel::rng

@@ -40,6 +40,8 @@
 #include "engine/math/detmath.hpp"
 #include "engine/random/samplers.hpp"
 #include "engine/random/streams.hpp"
+#include "engine/random/threshold.hpp"
+#include "kernels/household_model.hpp"
 #include "kernels/purposes.hpp"
 
 #ifndef ARTEL_KERNELS_SIMD_STEP_SIMD_ONCE
@@ -55,13 +57,45 @@ using HouseholdFn = void (*)(const rng::Key&, std::uint32_t, std::uint32_t, std:
 using MathFnPtr = void (*)(int, const double*, double*, std::size_t);
 using LanesFn = std::size_t (*)();
 
+// Tests k = 0 and k = 1 of an inversion X = #{k : w >= T_n,k} (a binomial's
+// thresholds, n = 0 … 16 trials) as 32-bit entries for in-register table
+// lookups: e[n] = (T_n,k − 1) ^ 2^31, so that w >= T  <=>  (w ^ 2^31) > e[n]
+// as signed 32-bit integers, for T in [1, 2^32]. ok is false if some T is 0
+// (a probability of exactly 1), which this form cannot hold: the kernel then
+// takes the exact 64-bit path.
+struct Tests01 {
+    static constexpr int kRows = 17;
+    alignas(64) std::int32_t e0[32]{}, e1[32]{};  // padded to whole vectors (AVX-512: 2 x 16)
+    bool ok = false;
+    static std::int32_t entry(std::int64_t t) {
+        return static_cast<std::int32_t>(static_cast<std::uint32_t>(t - 1) ^ 0x80000000u);
+    }
+    void set(const std::int64_t* t0, const std::int64_t* t1, std::size_t stride) {
+        ok = true;
+        for (int n = 0; n < 32; ++n) {
+            const int r = n < kRows ? n : kRows - 1;
+            const std::int64_t a = t0[static_cast<std::size_t>(r) * stride];
+            const std::int64_t b = t1[static_cast<std::size_t>(r) * stride];
+            ok = ok && a >= 1 && b >= 1;
+            e0[n] = entry(a);
+            e1[n] = entry(b);
+        }
+    }
+    // from a rng::BinomialTable's thresholds (rows of 17)
+    void set_table(const std::int64_t* T) { set(T, T + 1, 17); }
+};
+
 // Step 9's binomials of the village at hand (rng::BinomialSearch): the
 // powers q^n of other households at [n] and of active members at [17 + n],
 // side by side for one gather, and their ratios r = p / q.
 struct LearnConst {
     static constexpr int kActive = rng::BinomialSearch::kStride;
-    alignas(64) double qpow[2 * kActive];
+    alignas(64) double qpow[2 * kActive + 16]{};  // (padded for whole-vector reads)
     double r_other, r_active;
+    // the search's first two tests as thresholds of the word (uniform01(w) <
+    // F  <=>  w < bernoulli_threshold(F), engine/random/threshold.hpp), set
+    // by the kernel (LearnTests)
+    Tests01 t_other, t_active;
     void set(double p_other, double p_active) {
         const rng::BinomialSearch other(p_other), active(p_active);
         std::copy_n(other.powers(), kActive, qpow);
@@ -74,12 +108,13 @@ struct LearnConst {
 // Per-thread scratch of the vector kernel, indexed by the household's place
 // in its village (padded to whole vectors). Grows once, never shrinks.
 struct VillageScratch {
-    std::vector<double> shortfall;      // D after step 4(a)
-    std::vector<double> E;              // household weather multiplier
-    std::vector<std::uint64_t> hy2;     // HouseholdYear words 2 and 3 (birth, deaths of children)
-    std::vector<std::uint64_t> hy3;
+    std::vector<float> shortfall;       // D after step 4(a)
+    std::vector<float> E;               // household weather multiplier
+    std::vector<std::uint32_t> hy2;     // HouseholdYear words 2 and 3 (birth, deaths of children)
+    std::vector<std::uint32_t> hy3;
     std::vector<std::int32_t> coop_start;  // only for a village whose store closed in step 1
-    std::vector<std::int64_t> gbin, gfx;   // Gini bin (kGiniBins: none) and fixed-point wealth
+    std::vector<std::int32_t> gbin;        // Gini bin (kGiniBins: none)
+    std::vector<std::int64_t> gfx;         // fixed-point wealth
     // Per village of the block: the organiser's word, V, thresholds, closing.
     std::vector<std::uint64_t> vword;
     std::vector<double> vV;
@@ -87,6 +122,7 @@ struct VillageScratch {
     std::vector<double> vlearn_other, vlearn_active;  // step 9's learning probabilities
     std::vector<std::uint8_t> vclosed;
     LearnConst learn;
+    Tests01 b_age, b_school, b_adult_death, b_child_death;  // step 5's binomials
     void reserve_villages(std::size_t nv) {
         if (vword.size() >= nv) return;
         vword.assign(nv, 0);
@@ -103,8 +139,8 @@ struct VillageScratch {
         if (shortfall.size() >= n) return;
         gbin.assign(n, kGiniBins);
         gfx.assign(n, 0);
-        shortfall.assign(n, 0.0);
-        E.assign(n, 1.0);
+        shortfall.assign(n, 0.0f);
+        E.assign(n, 1.0f);
         hy2.assign(n, 0);
         hy3.assign(n, 0);
         coop_start.assign(n, 0);
@@ -137,156 +173,15 @@ namespace hn = hwy::HWY_NAMESPACE;
 using namespace artel::vec::HWY_NAMESPACE;
 
 constexpr std::size_t kMaxN = HWY_LANES(double);
-// Vectors processed together in phase E (independent dependency chains; 4
-// rather than 2 on AVX2 too: 13.2 against 11.9 M household-years/s,
+// Double vectors processed together in phase E (independent dependency
+// chains; 4 rather than 2 on AVX2 too: 13.2 against 11.9 M household-years/s,
 // BM_StepYear_2000hh_sufficiency/avx2, medians of 6 alternated runs).
 constexpr int kE = 4;
-// Vectors processed together in pass B.
-constexpr int kB = 2;
-
-// Pointers to one vector's worth of household state.
-struct Ptrs {
-    std::int32_t *size, *adults, *literate, *coop, *hunger;
-    double *land, *grain, *cash, *debt, *skill;
-    Ptrs at(std::size_t i) const {
-        return {size + i, adults + i, literate + i, coop + i, hunger + i,
-                land + i, grain + i,  cash + i,     debt + i, skill + i};
-    }
-};
-
-inline Ptrs ptrs_at(BlockState& s, std::size_t i) {
-    auto& h = s.hh;
-    return {h.size.data() + i,  h.adults.data() + i, h.literate.data() + i, h.coop.data() + i,
-            h.hunger.data() + i, h.land.data() + i,  h.grain.data() + i,    h.cash.data() + i,
-            h.debt.data() + i,  h.skill.data() + i};
-}
-
-// A padded copy of the last, partial vector of a village.
-struct Tail {
-    alignas(64) std::int32_t size[kMaxN], adults[kMaxN], literate[kMaxN], coop[kMaxN], hunger[kMaxN];
-    alignas(64) double land[kMaxN], grain[kMaxN], cash[kMaxN], debt[kMaxN], skill[kMaxN];
-
-    Ptrs load(const BlockState& s, std::size_t i, std::size_t rem) {
-        const auto& h = s.hh;
-        for (std::size_t l = 0; l < kMaxN; ++l) {
-            const bool in = l < rem;
-            size[l] = in ? h.size[i + l] : 0;
-            adults[l] = in ? h.adults[i + l] : 0;
-            literate[l] = in ? h.literate[i + l] : 0;
-            coop[l] = in ? h.coop[i + l] : 0;
-            hunger[l] = in ? h.hunger[i + l] : 0;
-            land[l] = in ? h.land[i + l] : 0.0;
-            grain[l] = in ? h.grain[i + l] : 0.0;
-            cash[l] = in ? h.cash[i + l] : 0.0;
-            debt[l] = in ? h.debt[i + l] : 0.0;
-            skill[l] = in ? h.skill[i + l] : 0.0;
-        }
-        return {size, adults, literate, coop, hunger, land, grain, cash, debt, skill};
-    }
-    void store(BlockState& s, std::size_t i, std::size_t rem) const {
-        auto& h = s.hh;
-        for (std::size_t l = 0; l < rem; ++l) {
-            h.size[i + l] = size[l];
-            h.adults[i + l] = adults[l];
-            h.literate[i + l] = literate[l];
-            h.coop[i + l] = coop[l];
-            h.hunger[i + l] = hunger[l];
-            h.land[i + l] = land[l];
-            h.grain[i + l] = grain[l];
-            h.cash[i + l] = cash[l];
-            h.debt[i + l] = debt[l];
-            h.skill[i + l] = skill[l];
-        }
-    }
-};
-
-// Lane-wise tally accumulators (integers: the order of addition is free).
-struct Acc {
-    alignas(64) std::int64_t real[kReals][kMaxN];
-    alignas(64) std::int64_t lanes[kCounts][kMaxN];
-    std::int64_t count[kCounts];
-    // The Gini bins touched by living households: [min, max + 1), lane-wise.
-    alignas(64) std::int64_t glo[kMaxN], ghi[kMaxN];
-
-    void clear() {
-        std::memset(real, 0, sizeof(real));
-        std::memset(lanes, 0, sizeof(lanes));
-        std::memset(count, 0, sizeof(count));
-        std::fill_n(glo, kMaxN, kGiniBins);
-        std::fill_n(ghi, kMaxN, 0);
-    }
-    // bin in the lanes of m
-    HWY_INLINE void touch(MI m, VI bin) {
-        const DI di;
-        hn::Store(hn::Min(hn::Load(di, glo), Sel(m, bin, SetI(kGiniBins))), di, glo);
-        hn::Store(hn::Max(hn::Load(di, ghi), hn::IfThenElseZero(m, hn::Add(bin, SetI(1)))), di, ghi);
-    }
-    std::int64_t bins_lo() const { return *std::min_element(glo, glo + kMaxN); }
-    std::int64_t bins_hi() const { return *std::max_element(ghi, ghi + kMaxN); }
-    // tally.add(r, x) for every lane of m.
-    HWY_INLINE void add(Real r, MF m, VF x) {
-        const DI di;
-        std::int64_t* p = real[static_cast<int>(r)];
-        hn::Store(hn::Add(hn::Load(di, p), ToFixed(hn::IfThenElseZero(m, x))), di, p);
-    }
-    // tally.add(r, x) for every lane of m, x the same in every lane.
-    HWY_INLINE void add_const(Real r, MF m, double x) {
-        count_real_const(r, hn::CountTrue(DF(), m), x);
-    }
-    void count_real_const(Real r, std::size_t n, double x) {
-        real[static_cast<int>(r)][0] += static_cast<std::int64_t>(n) * to_fixed(x);
-    }
-    // tally.add(c, -x) lane-wise.
-    HWY_INLINE void add_neg(Count c, VI x) {
-        const DI di;
-        std::int64_t* p = lanes[static_cast<int>(c)];
-        hn::Store(hn::Sub(hn::Load(di, p), x), di, p);
-    }
-    // tally.add(c, 1) for every lane of m.
-    HWY_INLINE void add(Count c, MF m) {
-        const DI di;
-        std::int64_t* p = lanes[static_cast<int>(c)];
-        hn::Store(hn::Sub(hn::Load(di, p), hn::VecFromMask(di, ToI(m))), di, p);
-    }
-
-    void flush(Tally& tally) const {
-        for (int r = 0; r < kReals; ++r) {
-            std::int64_t s = 0;
-            for (std::size_t l = 0; l < kMaxN; ++l) s += real[r][l];
-            tally.real[static_cast<std::size_t>(r)] += s;
-        }
-        for (int c = 0; c < kCounts; ++c) {
-            std::int64_t s = count[c];
-            for (std::size_t l = 0; l < kMaxN; ++l) s += lanes[c][l];
-            tally.count[static_cast<std::size_t>(c)] += s;
-        }
-    }
-};
+// Household vectors (float lanes) processed together in pass B.
+constexpr int kB = 1;
 
 // Draw counting (draw_count.hpp): words read, lane-wise.
 HWY_INLINE bool Counting() { return HWY_UNLIKELY(artel::model::simd::detail::counting()); }
-HWY_INLINE void CountUsed(MF m, std::int64_t per_lane = 1) {
-    artel::model::simd::detail::counts().used += per_lane * static_cast<std::int64_t>(hn::CountTrue(DF(), m));
-}
-HWY_INLINE void CountUsed(VI n) { artel::model::simd::detail::counts().used += hn::GetLane(hn::SumOfLanes(DI(), n)); }
-
-// Adds the lanes of v to sum in lane order (the scalar kernel's order).
-HWY_INLINE void ordered_sum(VF v, double& sum) {
-    const DF d;
-    alignas(64) double tmp[kMaxN];
-    hn::Store(v, d, tmp);
-    for (std::size_t l = 0; l < hn::Lanes(d); ++l) sum += tmp[l];
-}
-// The same for the lanes of m only (the others are +0.0, which would leave
-// the sum unchanged anyway).
-HWY_INLINE void ordered_sum(MF m, VF v, double& sum) {
-    const DF d;
-    alignas(64) double tmp[kMaxN];
-    std::uint8_t bits[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    hn::Store(v, d, tmp);
-    hn::StoreMaskBits(d, m, bits);
-    for (unsigned b = bits[0]; b; b &= b - 1) sum += tmp[__builtin_ctz(b)];
-}
 
 // first, first + 1, ... (Highway's Iota goes through memory: a store-forwarding
 // stall when `first` is not a constant).
@@ -370,68 +265,469 @@ HWY_INLINE VI BinomialRow(VI n) {
 }
 HWY_INLINE VI Binomial(const std::int64_t* T, VI n, VU w) { return BinomialAt(T, BinomialRow(n), w); }
 
-HWY_INLINE VF LitShare(VI literate, VI adults) {
+// Step 9: Binomial(n, learn) by inversion of the word w with a sequential
+// search (rng::BinomialSearch::sample, lane-wise; most often the first test
+// ends it: nobody learns), learn the village's rate for active members in the
+// lanes of `active` and for the others elsewhere.
+HWY_INLINE VI LearnSearch(const LearnConst& lc, VI n, VU w, MF active) {
+    const DF df;
     const DI di;
-    const MI pos = hn::Gt(adults, hn::Zero(di));
-    return Sel(ToF(pos), hn::Div(I2D(literate), I2D(adults)), hn::Zero(DF()));
+    const double* ratios = rng::BinomialSearch::ratios();
+    const MI a = ToI(active);
+    const VF uu = Uniform(w);
+    VF f = Lookup(df, lc.qpow, hn::Add(n, hn::IfThenElseZero(a, SetI(LearnConst::kActive))));
+    VF F = f;
+    const VF r = Sel(active, SetF(lc.r_active), SetF(lc.r_other));
+    // Steps 1 and 2 of the search without a branch and without gathers:
+    // c(n, 0) = n and c(n, 1) = (n − 1)/2 are exact in double, hence equal to
+    // ratios()'s entries where k < n (lanes at k ≥ n have stopped, whatever c
+    // is). Some lane of a vector learns in about half the years, so a branch
+    // after step 1 would often be mispredicted; one with two learners is rare.
+    const VF nd = I2D(n);
+    MI m = hn::And(ToI(hn::Ge(uu, F)), hn::Lt(hn::Zero(di), n));
+    VI k = hn::VecFromMask(di, m);  // −1 where the search goes on
+    f = hn::Mul(hn::Mul(f, r), nd);
+    F = hn::Add(F, f);
+    m = hn::And(m, hn::And(ToI(hn::Ge(uu, F)), hn::Lt(SetI(1), n)));
+    k = hn::Add(k, hn::VecFromMask(di, m));
+    f = hn::Mul(hn::Mul(f, r), hn::Mul(hn::Sub(nd, SetF(1.0)), SetF(0.5)));
+    F = hn::Add(F, f);
+    m = hn::And(m, hn::And(ToI(hn::Ge(uu, F)), hn::Lt(SetI(2), n)));
+    k = hn::Sub(hn::Zero(di), k);  // steps passed: 0, 1 or 2
+    if (HWY_UNLIKELY(!hn::AllFalse(di, m))) {
+        VI idx = hn::Add(BinomialRow(n), SetI(2));
+        do {
+            f = hn::Mul(hn::Mul(f, r), Lookup(df, ratios, idx));
+            F = hn::Add(F, f);
+            k = hn::Sub(k, hn::VecFromMask(di, m));
+            idx = hn::Add(idx, SetI(1));
+            m = hn::And(m, hn::And(ToI(hn::Ge(uu, F)), hn::Lt(k, n)));
+        } while (!hn::AllFalse(di, m));
+    }
+    return k;
 }
+
+// ---- single-precision household lanes ---------------------------------------
+//
+// Household state is float (docs/model.md, "Precision"), one household per
+// 32-bit lane: 8 per AVX2 vector, 16 per AVX-512 vector, twice as many as
+// double lanes. Namespace f32 redefines the vector vocabulary of
+// detmath-inl.h (DF, DI, DU, SetF, SetI, Sel, ...) for 32-bit lanes, so that
+// the steps read as before; what stays in double (binomial thresholds, the
+// learning search, the activation hazard, famine draws, fixed-point tallies)
+// goes through the "halves" below: a float-lane vector as kHalves double-lane
+// vectors, exactly.
+namespace dv = artel::vec::HWY_NAMESPACE;
+namespace f32 {
+using DF = hn::ScalableTag<float>;
+using DI = hn::RebindToSigned<DF>;
+using DU = hn::RebindToUnsigned<DF>;
+using VF = hn::Vec<DF>;
+using VI = hn::Vec<DI>;
+using VU = hn::Vec<DU>;
+using MF = hn::Mask<DF>;
+using MI = hn::Mask<DI>;
+constexpr std::size_t kMaxF = HWY_LANES(float);
+#if HWY_TARGET == HWY_SCALAR
+constexpr int kHalves = 1;
+#else
+constexpr int kHalves = 2;
+#endif
+static_assert(kMaxF == kHalves * kMaxN);
+
+HWY_INLINE MF ToF(MI m) { return hn::RebindMask(DF(), m); }
+HWY_INLINE MI ToI(MF m) { return hn::RebindMask(DI(), m); }
+HWY_INLINE VF SetF(float x) { return hn::Set(DF(), x); }
+HWY_INLINE VI SetI(std::int32_t x) { return hn::Set(DI(), x); }
+HWY_INLINE VU SetU(std::uint32_t x) { return hn::Set(DU(), x); }
+HWY_INLINE VF Sel(MF m, VF a, VF b) { return hn::IfThenElse(m, a, b); }
+HWY_INLINE VI Sel(MI m, VI a, VI b) { return hn::IfThenElse(m, a, b); }
+HWY_INLINE VI Sel(MF m, VI a, VI b) { return hn::IfThenElse(ToI(m), a, b); }
+HWY_INLINE VU Sel(MF m, VU a, VU b) { return hn::IfThenElse(hn::RebindMask(DU(), m), a, b); }
+HWY_INLINE VF I2F(VI v) { return hn::ConvertTo(DF(), v); }  // exact for |v| < 2^24
+HWY_INLINE VI LoadI32(const std::int32_t* p) { return hn::LoadU(DI(), p); }
+HWY_INLINE void StoreI32(VI v, std::int32_t* p) { hn::StoreU(v, DI(), p); }
+HWY_INLINE VF Clip01(VF x) {
+    const DF d;
+    return Sel(hn::Lt(x, hn::Zero(d)), hn::Zero(d), Sel(hn::Gt(x, SetF(1.0f)), SetF(1.0f), x));
+}
+HWY_INLINE VF Max0(VF x) { return Sel(hn::Lt(hn::Zero(DF()), x), x, hn::Zero(DF())); }
+// literate/adults, 0 where adults = 0 (household_model.cpp's literate_share)
+HWY_INLINE VF LitShare(VI literate, VI adults) {
+    const MI pos = hn::Gt(adults, hn::Zero(DI()));
+    return Sel(ToF(pos), hn::Div(I2F(literate), I2F(adults)), hn::Zero(DF()));
+}
+
+// ---- halves: float lanes <-> double lanes, in household order ----
+#if HWY_TARGET == HWY_SCALAR
+HWY_INLINE void Halves(VF v, dv::VF* h) { h[0] = dv::SetF(static_cast<double>(hn::GetLane(v))); }
+HWY_INLINE void Halves(VI v, dv::VI* h) { h[0] = dv::SetI(hn::GetLane(v)); }
+HWY_INLINE void Halves(VU v, dv::VU* h) { h[0] = dv::SetU(hn::GetLane(v)); }
+HWY_INLINE VI JoinI(const dv::VI* h) { return SetI(static_cast<std::int32_t>(hn::GetLane(h[0]))); }
+HWY_INLINE MF JoinM(const dv::MF* h) { return hn::FirstN(DF(), hn::AllFalse(dv::DF(), h[0]) ? 0 : 1); }
+#else
+HWY_INLINE void Halves(VF v, dv::VF* h) {
+    const hn::Half<DF> dh;
+    h[0] = hn::PromoteTo(dv::DF(), hn::LowerHalf(dh, v));
+    h[1] = hn::PromoteTo(dv::DF(), hn::UpperHalf(dh, v));
+}
+HWY_INLINE void Halves(VI v, dv::VI* h) {
+    const hn::Half<DI> dh;
+    h[0] = hn::PromoteTo(dv::DI(), hn::LowerHalf(dh, v));
+    h[1] = hn::PromoteTo(dv::DI(), hn::UpperHalf(dh, v));
+}
+HWY_INLINE void Halves(VU v, dv::VU* h) {
+    const hn::Half<DU> dh;
+    h[0] = hn::PromoteTo(dv::DU(), hn::LowerHalf(dh, v));
+    h[1] = hn::PromoteTo(dv::DU(), hn::UpperHalf(dh, v));
+}
+// int64 lanes with values in int32 range -> int32 lanes
+HWY_INLINE VI JoinI(const dv::VI* h) {
+    const DI d;
+    return hn::ConcatEven(d, hn::BitCast(d, h[1]), hn::BitCast(d, h[0]));
+}
+HWY_INLINE MF JoinM(const dv::MF* h) {
+    const dv::DI dl;
+    const dv::VI v[2] = {hn::VecFromMask(dl, dv::ToI(h[0])), hn::VecFromMask(dl, dv::ToI(h[1]))};
+    return ToF(hn::MaskFromVec(JoinI(v)));
+}
+#endif
+HWY_INLINE VU PackWordsN(const dv::VU* h) {
+#if HWY_TARGET == HWY_SCALAR
+    return SetU(static_cast<std::uint32_t>(hn::GetLane(h[0])));
+#else
+    return dv::PackWords(h[0], h[1]);
+#endif
+}
+
+// Words of one Philox block for a float vector of households.
+struct Words {
+    VU w[4];
+};
+// Philox words of U float vectors from their 2U (kHalves·U) double-lane
+// evaluations.
+template <int U>
+HWY_INLINE void PackBlock(const dv::Words4* in, Words* out) {
+#pragma GCC unroll 16
+    for (int u = 0; u < U; ++u)
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {
+            dv::VU h[kHalves];
+            for (int q = 0; q < kHalves; ++q) h[q] = in[u * kHalves + q].w[k];
+            out[u].w[k] = PackWordsN(h);
+        }
+}
+
+// A Bernoulli threshold T in [0, 2^32] (engine/random/threshold.hpp) for
+// 32-bit words: w < T  <=>  T > 0 and w <= T − 1 (unsigned), with T − 1 in
+// [0, 2^32 − 1].
+struct Thr {
+    std::uint32_t tm1;  // T − 1 (T > 0)
+    bool any;           // T > 0
+    static Thr of(std::int64_t t) { return {static_cast<std::uint32_t>(t > 0 ? t - 1 : 0), t > 0}; }
+};
+HWY_INLINE MF Below(VU w, Thr t) {
+    if (!t.any) return hn::FirstN(DF(), 0);
+    return hn::RebindMask(DF(), hn::Eq(hn::Min(w, SetU(t.tm1)), w));
+}
+// The same with a lane choice between two thresholds.
+HWY_INLINE MF Below(VU w, MF first, Thr a, Thr b) {
+    const VU tm1 = Sel(first, SetU(a.tm1), SetU(b.tm1));
+    const MF any = hn::Or(hn::And(first, a.any ? hn::Not(hn::FirstN(DF(), 0)) : hn::FirstN(DF(), 0)),
+                          hn::AndNot(first, b.any ? hn::Not(hn::FirstN(DF(), 0)) : hn::FirstN(DF(), 0)));
+    return hn::And(any, hn::RebindMask(DF(), hn::Eq(hn::Min(w, tm1), w)));
+}
+
+// uniform01(w) < p in double, p a float lane value (rng::bernoulli with a
+// lane probability), through the halves.
+HWY_INLINE MF UniformBelow(VU w, VF p) {
+    dv::VU wh[kHalves];
+    dv::VF ph[kHalves];
+    dv::MF mh[kHalves];
+    Halves(w, wh);
+    Halves(p, ph);
+    for (int q = 0; q < kHalves; ++q) mh[q] = hn::Lt(dv::Uniform(wh[q]), ph[q]);
+    return JoinM(mh);
+}
+
+// Binomial(n, T) of the table T by inversion of w (BinomialAt), through the
+// halves.
+HWY_INLINE VI BinomialF(const std::int64_t* T, VI n, VU w) {
+    dv::VI nh[kHalves], xh[kHalves];
+    dv::VU wh[kHalves];
+    Halves(n, nh);
+    Halves(w, wh);
+    for (int q = 0; q < kHalves; ++q) xh[q] = Binomial(T, nh[q], wh[q]);
+    return JoinI(xh);
+}
+
+// model::gini_bin(double(w)) lane-wise for float w >= 0 or NaN: a float and
+// its double have the same exponent and leading mantissa bits.
+HWY_INLINE VI GiniBinF(VF w) {
+    using namespace artel::model;
+    static_assert(kGiniSubBits <= 23);
+    const DI di;
+    const VI bits = hn::BitCast(di, w);
+    const VI exponent = hn::Sub(hn::And(hn::ShiftRight<23>(bits), SetI(0xff)), SetI(127));
+    const VI sub = hn::And(hn::ShiftRight<23 - kGiniSubBits>(bits), SetI((1 << kGiniSubBits) - 1));
+    VI bin = hn::Add(hn::Add(hn::ShiftLeft<kGiniSubBits>(hn::Sub(exponent, SetI(kGiniMinExp))), sub), SetI(1));
+    bin = Sel(hn::Gt(exponent, SetI(kGiniMaxExp - 1)), SetI(kGiniBins - 1), bin);
+    // !(wealth >= 2^-8) -> 0 (also NaN)
+    bin = Sel(hn::Not(hn::Ge(w, SetF(1.0f / 256.0f))), hn::Zero(di), bin);
+    return bin;
+}
+
+// tab[n] lane-wise for n in [0, 16], from registers: the table in chunks of
+// one vector, each looked up by a lane permutation (vpermd on AVX2), the
+// chunk chosen by n.
+HWY_INLINE VI Lookup17(const std::int32_t* tab, VI n) {
+#if HWY_TARGET == HWY_SCALAR
+    return SetI(tab[hn::GetLane(n)]);
+#else
+    const DI di;
+    const std::size_t L = hn::Lanes(di);
+    const VI local = hn::And(n, SetI(static_cast<std::int32_t>(L - 1)));
+    const auto idx = hn::IndicesFromVec(di, local);
+    VI r = hn::TableLookupLanes(hn::Load(di, tab), idx);
+    for (std::size_t c = L; c < static_cast<std::size_t>(Tests01::kRows); c += L)
+        r = hn::IfThenElse(hn::Gt(n, SetI(static_cast<std::int32_t>(c) - 1)),
+                           hn::TableLookupLanes(hn::Load(di, tab + c), idx), r);
+    return r;
+#endif
+}
+// w >= T lane-wise for the Tests01 entries e (w ^ 2^31 in ws).
+HWY_INLINE MI Passes(VI ws, const std::int32_t* e, VI n) { return hn::Gt(ws, Lookup17(e, n)); }
+HWY_INLINE VI SignFlip(VU w) { return hn::BitCast(DI(), hn::Xor(w, SetU(0x80000000u))); }
+
+// Binomial(n, p) of the table T by inversion of w (BinomialAt): the tests
+// k = 0, 1 in registers (t, T's first two thresholds), the exact 64-bit path
+// (BinomialF) for a vector where some lane may have X >= 2 or where t cannot
+// hold T. The same X either way.
+HWY_INLINE VI Binomial01(const Tests01& t, const std::int64_t* T, VI n, VU w) {
+    if (HWY_UNLIKELY(!t.ok)) return BinomialF(T, n, w);
+    const VI ws = SignFlip(w);
+    const MI p1 = Passes(ws, t.e1, n);
+    if (HWY_UNLIKELY(!hn::AllFalse(DI(), p1))) return BinomialF(T, n, w);
+    return hn::Neg(hn::VecFromMask(DI(), Passes(ws, t.e0, n)));
+}
+
+HWY_INLINE void CountUsed(MF m, std::int64_t per_lane = 1) {
+    artel::model::simd::detail::counts().used += per_lane * static_cast<std::int64_t>(hn::CountTrue(DF(), m));
+}
+HWY_INLINE void CountUsed(VI n) {
+    alignas(64) std::int32_t t[kMaxF];
+    hn::Store(n, DI(), t);
+    for (std::size_t l = 0; l < hn::Lanes(DI()); ++l) artel::model::simd::detail::counts().used += t[l];
+}
+
+// Adds the lanes of v to sum in lane order (the scalar kernel's order), in
+// double.
+HWY_INLINE void ordered_sum(VF v, double& sum) {
+    alignas(64) float tmp[kMaxF];
+    hn::Store(v, DF(), tmp);
+    for (std::size_t l = 0; l < hn::Lanes(DF()); ++l) sum += static_cast<double>(tmp[l]);
+}
+// The same for the lanes of m only (the others are +0.0, which would leave
+// the sum unchanged anyway).
+HWY_INLINE void ordered_sum(MF m, VF v, double& sum) {
+    alignas(64) float tmp[kMaxF];
+    std::uint8_t bits[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    hn::Store(v, DF(), tmp);
+    hn::StoreMaskBits(DF(), m, bits);
+    const std::uint64_t b64 = static_cast<std::uint64_t>(bits[0]) | (static_cast<std::uint64_t>(bits[1]) << 8);
+    for (std::uint64_t b = b64; b; b &= b - 1) sum += static_cast<double>(tmp[__builtin_ctzll(b)]);
+}
+
+// Pointers to one vector's worth of household state.
+struct Ptrs {
+    std::int32_t *size, *adults, *literate, *coop, *hunger;
+    float *land, *grain, *cash, *debt, *skill;
+    Ptrs at(std::size_t i) const {
+        return {size + i, adults + i, literate + i, coop + i, hunger + i,
+                land + i, grain + i,  cash + i,     debt + i, skill + i};
+    }
+};
+
+inline Ptrs ptrs_at(BlockState& s, std::size_t i) {
+    auto& h = s.hh;
+    return {h.size.data() + i,  h.adults.data() + i, h.literate.data() + i, h.coop.data() + i,
+            h.hunger.data() + i, h.land.data() + i,  h.grain.data() + i,    h.cash.data() + i,
+            h.debt.data() + i,  h.skill.data() + i};
+}
+
+// A padded copy of the last, partial vector of a village.
+struct Tail {
+    alignas(64) std::int32_t size[kMaxF], adults[kMaxF], literate[kMaxF], coop[kMaxF], hunger[kMaxF];
+    alignas(64) float land[kMaxF], grain[kMaxF], cash[kMaxF], debt[kMaxF], skill[kMaxF];
+
+    Ptrs load(const BlockState& s, std::size_t i, std::size_t rem) {
+        const auto& h = s.hh;
+        for (std::size_t l = 0; l < kMaxF; ++l) {
+            const bool in = l < rem;
+            size[l] = in ? h.size[i + l] : 0;
+            adults[l] = in ? h.adults[i + l] : 0;
+            literate[l] = in ? h.literate[i + l] : 0;
+            coop[l] = in ? h.coop[i + l] : 0;
+            hunger[l] = in ? h.hunger[i + l] : 0;
+            land[l] = in ? h.land[i + l] : 0.0f;
+            grain[l] = in ? h.grain[i + l] : 0.0f;
+            cash[l] = in ? h.cash[i + l] : 0.0f;
+            debt[l] = in ? h.debt[i + l] : 0.0f;
+            skill[l] = in ? h.skill[i + l] : 0.0f;
+        }
+        return {size, adults, literate, coop, hunger, land, grain, cash, debt, skill};
+    }
+    void store(BlockState& s, std::size_t i, std::size_t rem) const {
+        auto& h = s.hh;
+        for (std::size_t l = 0; l < rem; ++l) {
+            h.size[i + l] = size[l];
+            h.adults[i + l] = adults[l];
+            h.literate[i + l] = literate[l];
+            h.coop[i + l] = coop[l];
+            h.hunger[i + l] = hunger[l];
+            h.land[i + l] = land[l];
+            h.grain[i + l] = grain[l];
+            h.cash[i + l] = cash[l];
+            h.debt[i + l] = debt[l];
+            h.skill[i + l] = skill[l];
+        }
+    }
+};
+
+// Lane-wise tally accumulators (integers: the order of addition is free).
+// Fixed-point reals in int64 per double lane (the halves of a float vector
+// side by side); counts in int32 per float lane, moved to int64 at each
+// village's end (spill()).
+struct Acc {
+    alignas(64) std::int64_t real[kReals][kMaxF];
+    alignas(64) std::int32_t lanes[kCounts][kMaxF];
+    std::int64_t count[kCounts];
+    // The Gini bins touched by living households: [min, max + 1), lane-wise.
+    alignas(64) std::int32_t glo[kMaxF], ghi[kMaxF];
+
+    void clear() {
+        std::memset(real, 0, sizeof(real));
+        std::memset(lanes, 0, sizeof(lanes));
+        std::memset(count, 0, sizeof(count));
+        std::fill_n(glo, kMaxF, kGiniBins);
+        std::fill_n(ghi, kMaxF, 0);
+    }
+    // bin in the lanes of m
+    HWY_INLINE void touch(MI m, VI bin) {
+        const DI di;
+        hn::Store(hn::Min(hn::Load(di, glo), Sel(m, bin, SetI(kGiniBins))), di, glo);
+        hn::Store(hn::Max(hn::Load(di, ghi), hn::IfThenElseZero(m, hn::Add(bin, SetI(1)))), di, ghi);
+    }
+    std::int64_t bins_lo() const { return *std::min_element(glo, glo + kMaxF); }
+    std::int64_t bins_hi() const { return *std::max_element(ghi, ghi + kMaxF); }
+    // tally.add(r, x) for every lane of m (x promoted to double exactly).
+    HWY_INLINE void add(Real r, MF m, VF x) {
+        const dv::DI dl;
+        std::int64_t* p = real[static_cast<int>(r)];
+        dv::VF h[kHalves];
+        Halves(hn::IfThenElseZero(m, x), h);
+        for (int q = 0; q < kHalves; ++q) {
+            std::int64_t* pq = p + q * hn::Lanes(dl);
+            hn::Store(hn::Add(hn::Load(dl, pq), dv::ToFixed(h[q])), dl, pq);
+        }
+    }
+    // tally.add(r, x) for every lane of m, x the same in every lane.
+    HWY_INLINE void add_const(Real r, MF m, double x) {
+        real[static_cast<int>(r)][0] += static_cast<std::int64_t>(hn::CountTrue(DF(), m)) * to_fixed(x);
+    }
+    // tally.add(c, -x) lane-wise.
+    HWY_INLINE void add_neg(Count c, VI x) {
+        const DI di;
+        std::int32_t* p = lanes[static_cast<int>(c)];
+        hn::Store(hn::Sub(hn::Load(di, p), x), di, p);
+    }
+    // tally.add(c, 1) for every lane of m.
+    HWY_INLINE void add(Count c, MF m) {
+        const DI di;
+        std::int32_t* p = lanes[static_cast<int>(c)];
+        hn::Store(hn::Sub(hn::Load(di, p), hn::VecFromMask(di, ToI(m))), di, p);
+    }
+    // The int32 lane counts into count (at most a village's worth each).
+    void spill() {
+        for (int c = 0; c < kCounts; ++c) {
+            std::int64_t s = 0;
+            for (std::size_t l = 0; l < kMaxF; ++l) s += lanes[c][l], lanes[c][l] = 0;
+            count[c] += s;
+        }
+    }
+    void flush(Tally& tally) {
+        spill();
+        for (int r = 0; r < kReals; ++r) {
+            std::int64_t s = 0;
+            for (std::size_t l = 0; l < kMaxF; ++l) s += real[r][l];
+            tally.real[static_cast<std::size_t>(r)] += s;
+        }
+        for (int c = 0; c < kCounts; ++c) tally.count[static_cast<std::size_t>(c)] += count[c];
+    }
+};
+}  // namespace f32
 
 // ---- per-year and per-village constants ----------------------------------
 
 struct YearConst {
     const Params* p;
+    HouseholdConst hc;
     StreamConst hy, demog;
-    std::int64_t t_birth, t_school;
+    f32::Thr t_birth, t_school;
     // step 5's binomial thresholds (rng::BinomialTable::thresholds())
     const std::int64_t *b_age, *b_school, *b_adult_death, *b_child_death;
-    std::int64_t t_false, t_audit, t_false_audit, t_leave, t_lapse, t_lapse_hungry;
+    const Tests01 *q_age, *q_school, *q_adult_death, *q_child_death;  // their tests k = 0, 1
+    f32::Thr t_false, t_audit, t_false_audit, t_leave, t_lapse, t_lapse_hungry;
     float sigma_Hf, c2Hf;   // fmath::weather_coefficients
-    double land_per_mouth;  // land_mean / size_mean
-    double privilege;       // rate_private - rate_coop
-    double default_coop, default_private;  // default_multiple * limit
-    double act_bonus;
     bool bonus_on;
     bool store_hy0;  // pass A keeps HouseholdYear words 2, 3 for pass B
 };
 
 struct VillageConst {
     double R, P, V;
+    float Rf, Pf, Vf;
     double c;  // step 4(b) reserve fraction
+    float cf;
     bool store;
     bool closed;  // store closed in step 1 (coop_start differs from coop)
     // market
-    double state_share, one_minus_share, p_coop, p_other;
+    float state_share, one_minus_share, p_coop, p_other;
     // literacy (vs.learn; null when off)
     const LearnConst* learn;
     // adoption
-    std::int64_t t_join;
+    f32::Thr t_join;
 };
 
 // ---- phase E: the household weather multipliers of a village ------------------
 //
 // E = fmath::weather_multiplier of HouseholdYear words 0 and 1 depends only on
-// the household's HouseholdYear block 0, so it is computed for K vectors at
-// once (the log/cos/exp chains are long) before pass A, over the village's
-// padded range. It is single precision: a float vector holds the households
-// of two double vectors.
+// the household's HouseholdYear block 0, so it is computed for K double-lane
+// vectors of households at once (the log/cos/exp chains are long) before
+// pass A, over the village's padded range, in single precision (a float
+// vector holds the households of two double-lane Philox vectors). Words 2 and
+// 3 are kept, as 32-bit lanes, for pass B.
 template <int K>
 HWY_NOINLINE void PhaseE(std::size_t j, std::uint32_t id_j, const YearConst& yc, VillageScratch& vs) {
     static_assert(K % 2 == 0);
     const DF df;
-    const DU du;
     const std::size_t N = hn::Lanes(df);
     VU ids[K];
     Words4 w[K];
-    VF E[K];
     for (int k = 0; k < K; ++k) ids[k] = Ids(static_cast<std::uint64_t>(id_j) + static_cast<std::uint64_t>(k) * N);
     PhiloxChunksK<K>(ids, yc.hy, 0, w);
 #if HWY_TARGET == HWY_SCALAR
-    for (int k = 0; k < K; ++k)
-        E[k] = SetF(static_cast<double>(fmath::weather_multiplier(static_cast<std::uint32_t>(hn::GetLane(w[k].w[0])),
-                                                                  static_cast<std::uint32_t>(hn::GetLane(w[k].w[1])),
-                                                                  yc.sigma_Hf, yc.c2Hf)));
+    for (int k = 0; k < K; ++k) {
+        const auto w0 = static_cast<std::uint32_t>(hn::GetLane(w[k].w[0]));
+        const auto w1 = static_cast<std::uint32_t>(hn::GetLane(w[k].w[1]));
+        vs.E[j + static_cast<std::size_t>(k)] = fmath::weather_multiplier(w0, w1, yc.sigma_Hf, yc.c2Hf);
+        if (yc.store_hy0) {
+            vs.hy2[j + static_cast<std::size_t>(k)] = static_cast<std::uint32_t>(hn::GetLane(w[k].w[2]));
+            vs.hy3[j + static_cast<std::size_t>(k)] = static_cast<std::uint32_t>(hn::GetLane(w[k].w[3]));
+        }
+    }
 #else
     const DF32 d32;
+    const DU32 du32;
     VU32 w0[K / 2], w1[K / 2];
     VF32 z[K / 2], x[K / 2], e[K / 2];
     for (int k = 0; k < K / 2; ++k) {
@@ -441,25 +737,28 @@ HWY_NOINLINE void PhaseE(std::size_t j, std::uint32_t id_j, const YearConst& yc,
     NormalZ0FK<K / 2>(w0, w1, z);
     for (int k = 0; k < K / 2; ++k) x[k] = hn::Sub(hn::Mul(hn::Set(d32, yc.sigma_Hf), z[k]), hn::Set(d32, yc.c2Hf));
     ExpSmallFK<K / 2>(x, e);
-    for (int k = 0; k < K / 2; ++k) Widen(e[k], E[2 * k], E[2 * k + 1]);
-#endif
-    for (int k = 0; k < K; ++k) {
-        hn::StoreU(E[k], df, vs.E.data() + j + static_cast<std::size_t>(k) * N);
+    for (int k = 0; k < K / 2; ++k) {
+        const std::size_t at = j + static_cast<std::size_t>(2 * k) * N;
+        hn::StoreU(e[k], d32, vs.E.data() + at);
         if (yc.store_hy0) {
-            hn::StoreU(w[k].w[2], du, vs.hy2.data() + j + static_cast<std::size_t>(k) * N);
-            hn::StoreU(w[k].w[3], du, vs.hy3.data() + j + static_cast<std::size_t>(k) * N);
+            hn::StoreU(PackWords(w[2 * k].w[2], w[2 * k + 1].w[2]), du32, vs.hy2.data() + at);
+            hn::StoreU(PackWords(w[2 * k].w[3], w[2 * k + 1].w[3]), du32, vs.hy3.data() + at);
         }
     }
+#endif
 }
+
+namespace f32 {
 
 // ---- pass A: steps 3 and 4(a) ---------------------------------------------
 
 HWY_NOINLINE void PassA(const Ptrs& base, std::size_t i0, std::size_t j, std::size_t nvalid, const YearConst& yc,
-                      const VillageConst& vc, VillageScratch& vs, Acc& acc, std::int64_t& persons_start,
-                      double& levy_sum, double& short_sum) {
+                        const VillageConst& vc, VillageScratch& vs, Acc& acc, std::int64_t& persons_start,
+                        double& levy_sum, double& short_sum) {
     const DF df;
     const DI di;
     const Params& p = *yc.p;
+    const HouseholdConst& hc = yc.hc;
     const auto& mech = p.mechanisms;
 
     const Ptrs h = base.at(i0);
@@ -473,9 +772,8 @@ HWY_NOINLINE void PassA(const Ptrs& base, std::size_t i0, std::size_t j, std::si
     const VI literate = LoadI32(h.literate);
     const VI coop = LoadI32(h.coop);
     const VF land = hn::LoadU(df, h.land);
-    const VF grain0 = hn::LoadU(df, h.grain);
-    const VF cash0 = hn::LoadU(df, h.cash);
-    VF grain = grain0, cash = cash0;
+    VF grain = hn::LoadU(df, h.grain);
+    VF cash = hn::LoadU(df, h.cash);
 
     const MF alive = ToF(hn::Gt(size, hn::Zero(di)));
     persons_start += hn::GetLane(hn::SumOfLanes(di, size));  // dead lanes have size 0
@@ -485,32 +783,32 @@ HWY_NOINLINE void PassA(const Ptrs& base, std::size_t i0, std::size_t j, std::si
     }
 
     // 3. Harvest, reserve levy, off-farm earnings.
-    const VF E = mech.weather ? hn::LoadU(df, vs.E.data() + j) : SetF(1.0);
-    const VF coop2 = Sel(ToF(hn::Eq(coop, SetI(2))), SetF(1.0), hn::Zero(df));
-    const VF pi = hn::Add(hn::Add(SetF(1.0), hn::Mul(SetF(p.beta_lit), LitShare(literate, adults))),
-                          hn::Mul(SetF(p.beta_coop), coop2));
+    const VF E = mech.weather ? hn::LoadU(df, vs.E.data() + j) : SetF(1.0f);
+    const VF coop2 = Sel(ToF(hn::Eq(coop, SetI(2))), SetF(1.0f), hn::Zero(df));
+    const VF pi = hn::Add(hn::Add(SetF(1.0f), hn::Mul(SetF(hc.beta_lit), LitShare(literate, adults))),
+                          hn::Mul(SetF(hc.beta_coop), coop2));
     const VF hv =
-        hn::Mul(hn::Mul(hn::Mul(hn::Mul(hn::Mul(land, SetF(p.yield_mean)), SetF(vc.R)), SetF(vc.V)), E), pi);
+        hn::Mul(hn::Mul(hn::Mul(hn::Mul(hn::Mul(land, SetF(hc.yield_mean)), SetF(vc.Rf)), SetF(vc.Vf)), E), pi);
     grain = Sel(alive, hn::Add(grain, hv), grain);
     acc.add(Real::harvest, alive, hv);
     acc.add(Real::land, alive, land);
     if (mech.reserve) {
-        const VF levy = hn::Mul(SetF(p.reserve_levy), hv);
+        const VF levy = hn::Mul(SetF(hc.reserve_levy), hv);
         grain = Sel(alive, hn::Sub(grain, levy), grain);
         ordered_sum(hn::IfThenElseZero(alive, levy), levy_sum);
     }
-    const VF sized = I2D(size);
-    const VF lp = hn::Sub(SetF(1.0), hn::Div(hn::Div(land, sized), SetF(yc.land_per_mouth)));
-    const VF landpoor = Sel(hn::Lt(hn::Zero(df), lp), lp, hn::Zero(df));
-    const VF wage = hn::Mul(hn::Mul(SetF(p.wage), I2D(adults)), hn::Add(SetF(1.0), hn::Mul(SetF(p.wage_landpoor), landpoor)));
+    const VF sized = I2F(size);
+    const VF landpoor = Max0(hn::Sub(SetF(1.0f), hn::Div(hn::Div(land, sized), SetF(hc.land_per_mouth))));
+    const VF wage =
+        hn::Mul(hn::Mul(SetF(hc.wage), I2F(adults)), hn::Add(SetF(1.0f), hn::Mul(SetF(hc.wage_landpoor), landpoor)));
     cash = Sel(alive, hn::Add(cash, wage), cash);
 
     // 4(a). Subsistence: buying with cash.
-    const VF need = hn::Add(hn::Mul(sized, SetF(p.food_need)), hn::Mul(land, SetF(p.seed_need)));
+    const VF need = hn::Add(hn::Mul(sized, SetF(hc.food_need)), hn::Mul(land, SetF(hc.seed_need)));
     const MF is_short = hn::AndNot(hn::Ge(grain, need), alive);
     VF Dst = hn::Zero(df);
     if (!hn::AllFalse(df, is_short)) {
-        const VF P = SetF(vc.P);
+        const VF P = SetF(vc.Pf);
         const VF D = hn::Sub(need, grain);
         const VF cost = hn::Mul(D, P);
         const MF canpay = hn::Ge(cash, cost);
@@ -532,7 +830,7 @@ HWY_NOINLINE void PassA(const Ptrs& base, std::size_t i0, std::size_t j, std::si
 // End-of-year counts of a village's living households, lane-wise.
 struct VillageCounts {
     enum : int { kLiving, kPersons, kMembers, kPassive, kActive, kAdults, kLiterate, kN };
-    alignas(64) std::int64_t v[kN][kMaxN];
+    alignas(64) std::int32_t v[kN][kMaxF];
     void clear() { std::memset(v, 0, sizeof(v)); }
     HWY_INLINE void add(int i, VI x) {
         const DI di;
@@ -540,7 +838,7 @@ struct VillageCounts {
     }
     std::int64_t sum(int i) const {
         std::int64_t s = 0;
-        for (std::size_t l = 0; l < kMaxN; ++l) s += v[i][l];
+        for (std::size_t l = 0; l < kMaxF; ++l) s += v[i][l];
         return s;
     }
 };
@@ -569,28 +867,40 @@ HWY_INLINE bool AnyOf(const MF* m) {
     return any;
 }
 
-// U consecutive vectors of households (village places j, j + N, ...) at once:
-// every statement is applied to the U vectors in turn, so that their
-// independent dependency chains (Philox, the activation hazard, the
-// bookkeeping) overlap. The values in each lane are those of the scalar
-// kernel whatever U is.
+// Philox block(s) of U float vectors of households: PhiloxMulti over their
+// kHalves·U double-lane id vectors, packed to 32-bit lanes.
+// out[k·U + u] = block blocks[k] of vector u.
+template <int U, int K>
+HWY_INLINE void PhiloxF(const dv::VU* ids, const StreamConst& sc, const std::uint32_t* blocks, Words* out) {
+    constexpr int V = U * kHalves;
+    dv::Words4 w[K * V];
+    PhiloxMulti<V, K>(ids, sc, blocks, w);
+#pragma GCC unroll 4
+    for (int k = 0; k < K; ++k) PackBlock<U>(w + k * V, out + k * U);
+}
+
+// U consecutive float vectors of households (village places j, j + N, ...)
+// at once: every statement is applied to the U vectors in turn. The values in
+// each lane are those of the scalar kernel whatever U is.
 template <int U>
-HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::uint32_t id0, std::size_t nvalid, const YearConst& yc,
-                      const VillageConst& vc, VillageScratch& vs, Acc& acc, GiniHistogram& /*gini*/,
-                      VillageCounts& vcnt, double& drawn_sum) {
+HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::uint32_t id0, std::size_t nvalid,
+                        const YearConst& yc, const VillageConst& vc, VillageScratch& vs, Acc& acc,
+                        VillageCounts& vcnt, double& drawn_sum) {
     const DF df;
     const DI di;
     const DU du;
     const std::size_t N = hn::Lanes(df);
+    const std::size_t NH = hn::Lanes(dv::DF());
     const Params& p = *yc.p;
+    const HouseholdConst& hc = yc.hc;
     const auto& mech = p.mechanisms;
-    const VF P = SetF(vc.P);
+    const VF P = SetF(vc.Pf);
 
     // the U vectors' households: base.X + i0 + u·N
     const auto at = [&](auto* ptr, int u) { return ptr + i0 + static_cast<std::size_t>(u) * N; };
     VI size[U], adults[U], literate[U], coop[U], hunger[U], coop_start[U];
     VF land[U], grain[U], cash[U], debt[U], skill[U], need[U];
-    VU ids[U];
+    dv::VU ids[U * kHalves];
     MF alive[U];
     // With U = 1, lanes from nvalid on belong to the next village: treated as
     // dissolved, and their memory is written back as it was.
@@ -609,15 +919,16 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         debt[u] = hn::LoadU(df, at(base.debt, u));
         skill[u] = hn::LoadU(df, at(base.skill, u));
         coop_start[u] = vc.closed ? LoadI32(vs.coop_start.data() + j + u * N) : coop[u];
-        ids[u] = Ids(static_cast<std::uint64_t>(id0) + u * N);
+        for (int q = 0; q < kHalves; ++q)
+            ids[u * kHalves + q] = Ids(static_cast<std::uint64_t>(id0) + u * N + static_cast<std::size_t>(q) * NH);
         alive[u] = ToF(hn::Gt(size[u], hn::Zero(di)));
-        need[u] = hn::Add(hn::Mul(I2D(size[u]), SetF(p.food_need)), hn::Mul(land[u], SetF(p.seed_need)));
+        need[u] = hn::Add(hn::Mul(I2F(size[u]), SetF(hc.food_need)), hn::Mul(land[u], SetF(hc.seed_need)));
     }
 
     // HouseholdYear blocks 0 (unless pass A kept its words) and 1, computed
     // together, and Demography block 0 (step 5's binomials), so that all are
     // ready when the steps need them.
-    Words4 hy[2 * U];   // computed blocks, U vectors each, in the order computed
+    Words hy[2 * U];  // computed blocks, U vectors each, in the order computed
     int slot[2] = {-1, -1};
     int computed = 0;
     {
@@ -627,31 +938,31 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             if (mech.demography && !yc.store_hy0) bl[nb++] = 0;
             if (mech.adoption || mech.literacy || yc.bonus_on) bl[nb++] = 1;
         }
-        if (nb == 2) PhiloxMulti<U, 2>(ids, yc.hy, bl, hy);
-        if (nb == 1) PhiloxMulti<U, 1>(ids, yc.hy, bl, hy);
+        if (nb == 2) PhiloxF<U, 2>(ids, yc.hy, bl, hy);
+        if (nb == 1) PhiloxF<U, 1>(ids, yc.hy, bl, hy);
         for (int i = 0; i < nb; ++i) slot[bl[i]] = i;
         computed = nb;
     }
-    auto block = [&](std::uint32_t b) -> const Words4* {
+    auto block = [&](std::uint32_t b) -> const Words* {
         if (slot[b] < 0) {
-            PhiloxMulti<U, 1>(ids, yc.hy, &b, hy + computed * U);
+            PhiloxF<U, 1>(ids, yc.hy, &b, hy + computed * U);
             slot[b] = computed++;
         }
         return hy + slot[b] * U;
     };
-    Words4 dem[U];
+    Words dem[U]{};
     if (mech.demography && AnyOf<U>(alive)) {
         const std::uint32_t b0 = 0;
-        PhiloxMulti<U, 1>(ids, yc.demog, &b0, dem);
+        PhiloxF<U, 1>(ids, yc.demog, &b0, dem);
     }
     // Demography block 1, drawn only when some lane needs it: a famine death
     // or an eldest child who comes of age at once.
-    Words4 dem1[U];
+    Words dem1[U];
     bool have_dem1 = false;
-    auto dem_block1 = [&]() -> const Words4* {
+    auto dem_block1 = [&]() -> const Words* {
         if (!have_dem1) {
             const std::uint32_t b1 = kFamine / 4;
-            PhiloxMulti<U, 1>(ids, yc.demog, &b1, dem1);
+            PhiloxF<U, 1>(ids, yc.demog, &b1, dem1);
             have_dem1 = true;
         }
         return dem1;
@@ -670,7 +981,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             if (AnyOf<U>(m)) {
                 const bool full = vc.c >= 1.0;
                 ARTEL_U {
-                    const VF take = full ? D[u] : hn::Mul(SetF(vc.c), D[u]);
+                    const VF take = full ? D[u] : hn::Mul(SetF(vc.cf), D[u]);
                     grain[u] = Sel(m[u], hn::Add(grain[u], take), grain[u]);
                     ordered_sum(m[u], take, drawn_sum);  // household order
                     acc.add(Real::reserve_drawn, m[u], take);
@@ -683,7 +994,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             if (AnyOf<U>(m)) {
                 const bool full = p.coop_aid >= 1.0;
                 ARTEL_U {
-                    const VF aid = full ? D[u] : hn::Mul(SetF(p.coop_aid), D[u]);
+                    const VF aid = full ? D[u] : hn::Mul(SetF(hc.coop_aid), D[u]);
                     grain[u] = Sel(m[u], hn::Add(grain[u], aid), grain[u]);
                     acc.add(Real::aid, m[u], aid);
                     acc.add(Real::cost_aid, m[u], hn::Mul(aid, P));
@@ -695,9 +1006,8 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             ARTEL_U m[u] = hn::And(alive[u], hn::Gt(D[u], hn::Zero(df)));
             if (AnyOf<U>(m)) {
                 ARTEL_U {
-                    const VF limit = Sel(member[u], SetF(p.credit_limit_coop), SetF(p.credit_limit_private));
-                    const VF rx = hn::Sub(limit, debt[u]);
-                    const VF room = Sel(hn::Lt(hn::Zero(df), rx), rx, hn::Zero(df));
+                    const VF limit = Sel(member[u], SetF(hc.credit_limit_coop), SetF(hc.credit_limit_private));
+                    const VF room = Max0(hn::Sub(limit, debt[u]));
                     const VF cost = hn::Mul(D[u], P);
                     const MF ok = hn::Ge(room, cost);
                     const VF broubles = Sel(ok, cost, room);
@@ -720,22 +1030,22 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         if (mech.famine && AnyOf<U>(hungry)) {
             // One word decides who dies, if anyone, by nested intervals:
             // u < d·a·l a literate adult, else u < d·a an illiterate adult,
-            // else u < d a child.
-            const Words4* wf = dem_block1();
-            VF uf[U], die[U];
+            // else u < d a child (the probabilities in float, the tests in
+            // double as rng::bernoulli makes them).
+            const Words* wf = dem_block1();
+            VF die[U];
             MF dies[U];
             ARTEL_U {
-                uf[u] = Uniform(wf[u].w[kFamine % 4]);
-                die[u] = hn::Mul(SetF(p.famine_mortality), f_unc[u]);
-                dies[u] = hn::And(hungry[u], hn::Lt(uf[u], die[u]));
+                die[u] = hn::Mul(SetF(hc.famine_mortality), f_unc[u]);
+                dies[u] = hn::And(hungry[u], UniformBelow(wf[u].w[kFamine % 4], die[u]));
             }
             if (Counting()) ARTEL_U CountUsed(hungry[u]);
             if (AnyOf<U>(dies)) {
                 ARTEL_U {
-                    const VF adult_dies = hn::Mul(die[u], hn::Div(I2D(adults[u]), I2D(size[u])));
+                    const VF adult_dies = hn::Mul(die[u], hn::Div(I2F(adults[u]), I2F(size[u])));
                     const VF literate_dies = hn::Mul(adult_dies, LitShare(literate[u], adults[u]));
-                    const MF adult = hn::And(dies[u], hn::Lt(uf[u], adult_dies));
-                    const MF lit = hn::And(adult, hn::Lt(uf[u], literate_dies));
+                    const MF adult = hn::And(dies[u], UniformBelow(wf[u].w[kFamine % 4], adult_dies));
+                    const MF lit = hn::And(adult, UniformBelow(wf[u].w[kFamine % 4], literate_dies));
                     literate[u] = Sel(lit, hn::Sub(literate[u], SetI(1)), literate[u]);
                     adults[u] = Sel(adult, hn::Sub(adults[u], SetI(1)), adults[u]);
                     size[u] = Sel(dies[u], hn::Sub(size[u], SetI(1)), size[u]);
@@ -744,6 +1054,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             }
         }
         ARTEL_U {
+            // consumption: grain −= min(grain, need) (living households)
             const VF consumed = Sel(hn::Lt(need[u], grain[u]), need[u], grain[u]);
             grain[u] = Sel(alive[u], hn::Sub(grain[u], consumed), grain[u]);
             Dissolve(hn::And(alive[u], ToF(hn::Eq(size[u], hn::Zero(di)))), coop[u], hunger[u], grain[u], cash[u],
@@ -762,21 +1073,20 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                     w3[u] = hn::LoadU(du, vs.hy3.data() + j + u * N);
                 }
             } else {
-                const Words4* w0 = block(0);
+                const Words* w0 = block(0);
                 ARTEL_U w2[u] = w0[u].w[2], w3[u] = w0[u].w[3];
             }
             VI ch[U];
             ARTEL_U {
                 ch[u] = hn::IfThenElseZero(ToI(alive[u]), hn::Sub(size[u], adults[u]));  // children0
-                const MF birth =
-                    hn::And(hn::And(alive[u], ToF(hn::And(hn::Gt(adults[u], SetI(1)), hn::Lt(size[u], SetI(p.birth_cap))))),
-                            Below(w2[u], SetI(yc.t_birth)));
+                const MF cond = hn::And(
+                    alive[u], ToF(hn::And(hn::Gt(adults[u], SetI(1)),
+                                          hn::Lt(size[u], SetI(static_cast<std::int32_t>(p.birth_cap))))));
+                const MF birth = hn::And(cond, Below(w2[u], yc.t_birth));
                 size[u] = Sel(birth, hn::Add(size[u], SetI(1)), size[u]);
                 acc.add(Count::births, birth);
                 if (Counting()) {  // the birth word is read where the conditions hold
-                    CountUsed(hn::And(alive[u], ToF(hn::And(hn::Gt(adults[u], SetI(1)),
-                                                            hn::Lt(hn::Add(size[u], hn::VecFromMask(di, ToI(birth))),
-                                                                   SetI(p.birth_cap))))));
+                    CountUsed(cond);
                     CountUsed(alive[u], 5);  // the five binomial words
                 }
             }
@@ -784,16 +1094,16 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             // picks its row of the table; dead lanes have n = 0, hence 0).
             ARTEL_U {
                 const MI live = ToI(alive[u]);
-                const VI came = Binomial(yc.b_age, ch[u], dem[u].w[kComeOfAge]);
-                const VI schooled = Binomial(yc.b_school, came, dem[u].w[kSchooled]);
+                const VI came = Binomial01(*yc.q_age, yc.b_age, ch[u], dem[u].w[kComeOfAge]);
+                const VI schooled = Binomial01(*yc.q_school, yc.b_school, came, dem[u].w[kSchooled]);
                 adults[u] = hn::Add(adults[u], came);
                 literate[u] = hn::Add(literate[u], schooled);
                 const VI lit = hn::IfThenElseZero(live, literate[u]);
                 const VI ill = hn::IfThenElseZero(live, hn::Sub(adults[u], literate[u]));
                 const VI kids = hn::IfThenElseZero(live, hn::Sub(size[u], adults[u]));
-                const VI dead_lit = Binomial(yc.b_adult_death, lit, dem[u].w[kDeathsLiterate]);
-                const VI dead_ill = Binomial(yc.b_adult_death, ill, dem[u].w[kDeathsIlliterate]);
-                const VI dead_child = Binomial(yc.b_child_death, kids, w3[u]);
+                const VI dead_lit = Binomial01(*yc.q_adult_death, yc.b_adult_death, lit, dem[u].w[kDeathsLiterate]);
+                const VI dead_ill = Binomial01(*yc.q_adult_death, yc.b_adult_death, ill, dem[u].w[kDeathsIlliterate]);
+                const VI dead_child = Binomial01(*yc.q_child_death, yc.b_child_death, kids, w3[u]);
                 const VI dead_ad = hn::Add(dead_lit, dead_ill);
                 const VI dead = hn::Add(dead_ad, dead_child);
                 literate[u] = hn::Sub(literate[u], dead_lit);
@@ -808,10 +1118,10 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                 hn::And(alive[u], ToF(hn::And(hn::Eq(adults[u], hn::Zero(di)), hn::Gt(size[u], hn::Zero(di)))));
             if (AnyOf<U>(eldest)) {
                 static_assert(kEldestLiterate / 4 == kFamine / 4);
-                const Words4* d1 = dem_block1();
+                const Words* d1 = dem_block1();
                 ARTEL_U {
                     adults[u] = Sel(eldest[u], SetI(1), adults[u]);
-                    const MF lit = hn::And(eldest[u], Below(d1[u].w[kEldestLiterate % 4], SetI(yc.t_school)));
+                    const MF lit = hn::And(eldest[u], Below(d1[u].w[kEldestLiterate % 4], yc.t_school));
                     if (Counting()) CountUsed(eldest[u]);
                     literate[u] = Sel(lit, hn::Add(literate[u], SetI(1)), literate[u]);
                 }
@@ -825,11 +1135,12 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
     if (mech.market) {
         ARTEL_U {
             alive[u] = ToF(hn::Gt(size[u], hn::Zero(di)));
-            const VF spent = hn::Mul(SetF(p.spend_share), cash[u]);
+            const VF spent = hn::Mul(SetF(hc.spend_share), cash[u]);
             cash[u] = Sel(alive[u], hn::Sub(cash[u], spent), cash[u]);
-            const VF sx = hn::Sub(grain[u], hn::Mul(SetF(p.keep_buffer), need[u]));
-            const VF s_amt = hn::Mul(SetF(p.sell_share), Sel(hn::Lt(hn::Zero(df), sx), sx, hn::Zero(df)));
-            const VF culture = hn::Sub(SetF(1.0), hn::Mul(SetF(p.culture_loss), hn::Sub(SetF(1.0), skill[u])));
+            const VF s_amt =
+                hn::Mul(SetF(hc.sell_share), Max0(hn::Sub(grain[u], hn::Mul(SetF(hc.keep_buffer), need[u]))));
+            const VF culture =
+                hn::Sub(SetF(1.0f), hn::Mul(SetF(hc.culture_loss), hn::Sub(SetF(1.0f), skill[u])));
             const MF act = ToF(hn::Eq(coop[u], SetI(2)));
             const VF price = Sel(act, SetF(vc.p_coop), SetF(vc.p_other));
             const VF proceeds = hn::Mul(hn::Mul(s_amt, price), culture);
@@ -855,12 +1166,12 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         if (AnyOf<U>(cand)) {
             // One word, nested intervals: a claim if u < c, audited if u < c·a
             // (c = 1 for an active member, false_claim_prob for a passive one).
-            const Words4* wc = block(kClaim / 4);
+            const Words* wc = block(kClaim / 4);
             ARTEL_U {
                 const VU w = wc[u].w[kClaim % 4];
                 const MF genuine = ToF(hn::Eq(coop[u], SetI(2)));
-                const MF claim = hn::And(cand[u], hn::Or(genuine, Below(w, SetI(yc.t_false))));
-                const MF audited = hn::And(claim, Below(w, Sel(genuine, SetI(yc.t_audit), SetI(yc.t_false_audit))));
+                const MF claim = hn::And(cand[u], hn::Or(genuine, Below(w, yc.t_false)));
+                const MF audited = hn::And(claim, Below(w, genuine, yc.t_audit, yc.t_false_audit));
                 if (Counting()) CountUsed(cand[u]);
                 acc.add(Count::claims, claim);
                 acc.add(Count::audits, audited);
@@ -870,7 +1181,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                 expel_any[u] = hn::Or(expel_any[u], caught);
                 acc.add(Count::expulsions, caught);
                 const MF paid = hn::AndNot(caught, claim);
-                cash[u] = Sel(paid, hn::Add(cash[u], SetF(p.bonus)), cash[u]);
+                cash[u] = Sel(paid, hn::Add(cash[u], SetF(hc.bonus)), cash[u]);
                 acc.add_const(Real::cost_bonus, paid, p.bonus);
                 acc.add_const(Real::leakage, hn::AndNot(genuine, paid), p.bonus);
             }
@@ -887,14 +1198,14 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         if (AnyOf<U>(m)) {
             ARTEL_U {
                 const MF member = ToF(hn::Gt(coop[u], hn::Zero(di)));
-                acc.add(Real::cost_interest, hn::And(m[u], member), hn::Mul(SetF(yc.privilege), debt[u]));
-                const VF interest = hn::Mul(debt[u], Sel(member, SetF(p.rate_coop), SetF(p.rate_private)));
+                acc.add(Real::cost_interest, hn::And(m[u], member), hn::Mul(SetF(hc.privilege), debt[u]));
+                const VF interest = hn::Mul(debt[u], Sel(member, SetF(hc.rate_coop), SetF(hc.rate_private)));
                 VF d2 = hn::Add(debt[u], interest);
                 const VF repay = Sel(hn::Lt(d2, cash[u]), d2, cash[u]);
                 cash[u] = Sel(m[u], hn::Sub(cash[u], repay), cash[u]);
                 d2 = hn::Sub(d2, repay);
                 const MF def =
-                    hn::And(m[u], hn::Gt(d2, Sel(member, SetF(yc.default_coop), SetF(yc.default_private))));
+                    hn::And(m[u], hn::Gt(d2, Sel(member, SetF(hc.default_coop), SetF(hc.default_private))));
                 acc.add(Real::cost_writeoff, hn::And(def, member), d2);
                 d2 = hn::IfThenZeroElse(def, d2);
                 debt[u] = Sel(m[u], d2, debt[u]);
@@ -919,53 +1230,47 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         }
         if (AnyOf<U>(some)) {
             // Binomial(illiterate, learn) by inversion of one word with a
-            // sequential search (rng::BinomialSearch::sample, lane-wise; most
-            // often the first test ends it: nobody learns).
+            // sequential search (rng::BinomialSearch::sample, lane-wise, in
+            // double through the halves; most often the first test ends it:
+            // nobody learns).
             const LearnConst& lc = *vc.learn;
-            const double* ratios = rng::BinomialSearch::ratios();
-            const Words4* w1 = block(kLearned / 4);
+            const Words* w1 = block(kLearned / 4);
             ARTEL_U {
-                const MI a = ToI(act[u]);
                 const VI n = illiterate[u];
-                const VF uu = Uniform(w1[u].w[kLearned % 4]);
-                VF f = Lookup(df, lc.qpow, hn::Add(n, hn::IfThenElseZero(a, SetI(LearnConst::kActive))));
-                VF F = f;
-                const VF r = Sel(ToF(a), SetF(lc.r_active), SetF(lc.r_other));
-                // Steps 1 and 2 of the search without a branch and without
-                // gathers: c(n, 0) = n and c(n, 1) = (n − 1)/2 are exact in
-                // double, hence equal to ratios()'s entries where k < n (lanes
-                // at k ≥ n have stopped, whatever c is). Some lane of a vector
-                // learns in about half the years, so a branch after step 1
-                // would often be mispredicted; one with two learners is rare.
-                const VF nd = I2D(n);
-                MI m = hn::And(ToI(hn::Ge(uu, F)), hn::Lt(hn::Zero(di), n));
-                VI k = hn::VecFromMask(di, m);  // −1 where the search goes on
-                f = hn::Mul(hn::Mul(f, r), nd);
-                F = hn::Add(F, f);
-                m = hn::And(m, hn::And(ToI(hn::Ge(uu, F)), hn::Lt(SetI(1), n)));
-                k = hn::Add(k, hn::VecFromMask(di, m));
-                f = hn::Mul(hn::Mul(f, r), hn::Mul(hn::Sub(nd, SetF(1.0)), SetF(0.5)));
-                F = hn::Add(F, f);
-                m = hn::And(m, hn::And(ToI(hn::Ge(uu, F)), hn::Lt(SetI(2), n)));
-                k = hn::Sub(hn::Zero(di), k);  // steps passed: 0, 1 or 2
-                if (HWY_UNLIKELY(!hn::AllFalse(di, m))) {
-                    VI idx = hn::Add(BinomialRow(n), SetI(2));
-                    do {
-                        f = hn::Mul(hn::Mul(f, r), Lookup(df, ratios, idx));
-                        F = hn::Add(F, f);
-                        k = hn::Sub(k, hn::VecFromMask(di, m));
-                        idx = hn::Add(idx, SetI(1));
-                        m = hn::And(m, hn::And(ToI(hn::Ge(uu, F)), hn::Lt(k, n)));
-                    } while (!hn::AllFalse(di, m));
+                const VU w = w1[u].w[kLearned % 4];
+                // Tests 1 and 2 of the search in registers (k = 0, 1, 2
+                // learners); the exact search in double where some lane goes
+                // on (two learners and more illiterates: rare) or the
+                // thresholds cannot be held.
+                bool exact = !lc.t_other.ok || !lc.t_active.ok;
+                VI k = hn::Zero(di);
+                if (!exact) {
+                    const VI ws = SignFlip(w);
+                    const MI a = ToI(act[u]);
+                    const MI p0 = hn::Gt(ws, Sel(a, Lookup17(lc.t_active.e0, n), Lookup17(lc.t_other.e0, n)));
+                    const MI p1 = hn::Gt(ws, Sel(a, Lookup17(lc.t_active.e1, n), Lookup17(lc.t_other.e1, n)));
+                    k = hn::Neg(hn::Add(hn::VecFromMask(di, p0), hn::VecFromMask(di, p1)));
+                    exact = !hn::AllFalse(di, hn::And(p1, hn::Gt(n, SetI(2))));
+                }
+                if (HWY_UNLIKELY(exact)) {
+                    dv::VI nh[kHalves], kh[kHalves];
+                    dv::VU wh[kHalves];
+                    dv::VF ah[kHalves];
+                    Halves(n, nh);
+                    Halves(w, wh);
+                    Halves(Sel(act[u], SetF(1.0f), hn::Zero(df)), ah);
+                    for (int q = 0; q < kHalves; ++q)
+                        kh[q] = LearnSearch(lc, nh[q], wh[q], hn::Gt(ah[q], hn::Zero(dv::DF())));
+                    k = JoinI(kh);
                 }
                 literate[u] = hn::Add(literate[u], k);
                 if (Counting()) CountUsed(some[u]);
             }
         }
         ARTEL_U {
-            const VF rate = hn::Mul(hn::Mul(SetF(p.skill_rate), LitShare(literate[u], adults[u])),
-                                    Sel(act[u], SetF(1.0), SetF(p.skill_passive)));
-            const VF sk = Clip01(hn::Add(skill[u], hn::Mul(rate, hn::Sub(SetF(1.0), skill[u]))));
+            const VF rate = hn::Mul(hn::Mul(SetF(hc.skill_rate), LitShare(literate[u], adults[u])),
+                                    Sel(act[u], SetF(1.0f), SetF(hc.skill_passive)));
+            const VF sk = Clip01(hn::Add(skill[u], hn::Mul(rate, hn::Sub(SetF(1.0f), skill[u]))));
             skill[u] = Sel(alive[u], sk, skill[u]);
         }
     }
@@ -974,7 +1279,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
     if (mech.adoption) {
         ARTEL_U alive[u] = ToF(hn::Gt(size[u], hn::Zero(di)));
         if (AnyOf<U>(alive)) {
-            const Words4* w1 = block(1);
+            const Words* w1 = block(1);
             MF is0[U], is1[U], is2[U], join[U], act[U];
             VI nc[U];
             ARTEL_U {
@@ -983,7 +1288,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                 is0[u] = hn::And(alive[u], ToF(hn::Eq(coop[u], hn::Zero(di))));
                 is2[u] = hn::And(alive[u], ToF(hn::And(c2, hn::Eq(coop_start[u], SetI(2)))));
                 is1[u] = hn::And(alive[u], ToF(hn::And(c1, hn::Eq(coop_start[u], SetI(1)))));
-                join[u] = hn::And(hn::AndNot(expel_any[u], is0[u]), Below(w1[u].w[0], SetI(vc.t_join)));
+                join[u] = hn::And(hn::AndNot(expel_any[u], is0[u]), Below(w1[u].w[0], vc.t_join));
                 nc[u] = Sel(join[u], SetI(1), coop[u]);
                 act[u] = hn::FirstN(df, 0);
             }
@@ -991,14 +1296,24 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                 MF cand[U];
                 ARTEL_U cand[u] = hn::Or(join[u], is1[u]);
                 if (AnyOf<U>(cand)) {
-                    VF a[U], hz[U];
-                    ARTEL_U a[u] = hn::Add(
-                        hn::Add(hn::Add(SetF(p.a0), hn::Mul(SetF(p.a_lit), LitShare(literate[u], adults[u]))),
-                                hn::Mul(SetF(p.a_skill), skill[u])),
-                        SetF(yc.act_bonus));
-                    HazardK<U>(a, hz);
+                    // the activation rate in float, its hazard in double
+                    constexpr int V = U * kHalves;
+                    dv::VF a[V], hz[V];
+                    dv::VU wa[V];
                     ARTEL_U {
-                        act[u] = hn::And(cand[u], hn::Lt(Uniform(w1[u].w[1]), hz[u]));
+                        const VF af = hn::Add(
+                            hn::Add(hn::Add(SetF(hc.a0), hn::Mul(SetF(hc.a_lit), LitShare(literate[u], adults[u]))),
+                                    hn::Mul(SetF(hc.a_skill), skill[u])),
+                            SetF(hc.act_bonus));
+                        Halves(af, a + u * kHalves);
+                        Halves(w1[u].w[1], wa + u * kHalves);
+                    }
+                    HazardK<V>(a, hz);
+                    ARTEL_U {
+                        dv::MF mh[kHalves];
+                        for (int q = 0; q < kHalves; ++q)
+                            mh[q] = hn::Lt(dv::Uniform(wa[u * kHalves + q]), hz[u * kHalves + q]);
+                        act[u] = hn::And(cand[u], JoinM(mh));
                         nc[u] = Sel(act[u], SetI(2), nc[u]);
                     }
                 }
@@ -1012,10 +1327,10 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                 }
             }
             ARTEL_U {
-                const VI tl = Sel(ToF(hn::Gt(hunger[u], hn::Zero(di))), SetI(yc.t_lapse_hungry), SetI(yc.t_lapse));
-                const MF lapse = hn::And(is2[u], Below(w1[u].w[2], tl));
+                const MF hungry = ToF(hn::Gt(hunger[u], hn::Zero(di)));
+                const MF lapse = hn::And(is2[u], Below(w1[u].w[2], hungry, yc.t_lapse_hungry, yc.t_lapse));
                 nc[u] = Sel(lapse, SetI(1), nc[u]);
-                const MF leave = hn::And(hn::AndNot(act[u], is1[u]), Below(w1[u].w[2], SetI(yc.t_leave)));
+                const MF leave = hn::And(hn::AndNot(act[u], is1[u]), Below(w1[u].w[2], yc.t_leave));
                 coop[u] = hn::IfThenZeroElse(ToI(leave), nc[u]);
             }
         }
@@ -1038,14 +1353,19 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         acc.add(Real::cash, alive[u], cash[u]);
         acc.add(Real::debt, alive[u], debt[u]);
 
-        const VF wx = hn::Sub(hn::Add(cash[u], hn::Mul(P, grain[u])), debt[u]);
-        const VF wealth = Sel(hn::Gt(wx, hn::Zero(df)), wx, hn::Zero(df));
+        // household_wealth in float
+        const VF wealth = Max0(hn::Sub(hn::Add(cash[u], hn::Mul(P, grain[u])), debt[u]));
         // Gini: bin and fixed-point wealth, added to the histogram at the
         // village's end (dissolved lanes go to a spare bin).
-        const VI gb = GiniBin(wealth);
+        const VI gb = GiniBinF(wealth);
         hn::StoreU(Sel(ai, gb, SetI(kGiniBins)), di, vs.gbin.data() + j + u * N);
         acc.touch(ai, gb);
-        hn::StoreU(ToFixed(hn::IfThenElseZero(alive[u], wealth)), di, vs.gfx.data() + j + u * N);
+        {
+            dv::VF wh[kHalves];
+            Halves(hn::IfThenElseZero(alive[u], wealth), wh);
+            for (int q = 0; q < kHalves; ++q)
+                hn::StoreU(dv::ToFixed(wh[q]), dv::DI(), vs.gfx.data() + j + u * N + static_cast<std::size_t>(q) * NH);
+        }
 
         if (partial) {
             size[u] = Sel(valid, size[u], LoadI32(at(base.size, u)));
@@ -1069,6 +1389,9 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         hn::StoreU(skill[u], df, at(base.skill, u));
     }
 }
+#undef ARTEL_U
+
+}  // namespace f32
 
 // ---- per-village constants, N villages at a time ---------------------------------
 
@@ -1155,13 +1478,42 @@ HWY_NOINLINE void VillageThresholds(const Params& p, double privilege, const Blo
     }
 }
 
+// LearnConst's tests: thresholds of F_0 and F_1 of rng::BinomialSearch::cdf,
+// n = 0 … 16, for the other and the active households (F_k = 1 for k >= n;
+// F_1 = q^n + (q^n·r)·n, c(n, 0) = n being exact).
+HWY_NOINLINE void LearnTests(LearnConst& lc) {
+    const DF df;
+    const DI di;
+    const std::size_t N = hn::Lanes(df);
+    MI bad = hn::FirstN(di, 0);
+    for (int a = 0; a < 2; ++a) {
+        const double* qp = lc.qpow + (a ? LearnConst::kActive : 0);
+        const double r = a ? lc.r_active : lc.r_other;
+        Tests01& out = a ? lc.t_active : lc.t_other;
+        for (std::size_t n0 = 0; n0 < static_cast<std::size_t>(Tests01::kRows); n0 += N) {
+            const VI n = hn::Add(hn::Iota(di, 0), SetI(static_cast<std::int64_t>(n0)));
+            const MI in = hn::Lt(n, SetI(Tests01::kRows));
+            const VF f0 = hn::LoadU(df, qp + n0);  // (rows past 16: ignored)
+            const VF F0 = Sel(ToF(hn::Lt(hn::Zero(di), n)), f0, SetF(1.0));
+            const VF F1 = Sel(ToF(hn::Lt(SetI(1), n)), hn::Add(f0, hn::Mul(hn::Mul(f0, SetF(r)), I2D(n))), SetF(1.0));
+            const VI t0 = ThresholdV(F0), t1 = ThresholdV(F1);
+            bad = hn::Or(bad, hn::And(in, hn::Or(hn::Lt(t0, SetI(1)), hn::Lt(t1, SetI(1)))));
+            // Tests01::entry lane-wise: (t − 1) ^ 2^31, low 32 bits
+            StoreI32(hn::Xor(hn::Sub(t0, SetI(1)), SetI(0x80000000LL)), out.e0 + n0);
+            StoreI32(hn::Xor(hn::Sub(t1, SetI(1)), SetI(0x80000000LL)), out.e1 + n0);
+        }
+    }
+    lc.t_other.ok = lc.t_active.ok = hn::AllFalse(di, bad);
+}
+
 // ---- the year step ------------------------------------------------------------
 
 void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
               Tally& tally, GiniHistogram& gini) {
     using rng::EntityKind;
-    const DF df;
-    const std::size_t N = hn::Lanes(df);
+    using f32::Thr;
+    const std::size_t NH = hn::Lanes(DF());        // households per double-lane vector
+    const std::size_t N = hn::Lanes(f32::DF());    // households per float-lane vector
     const auto key = rng::make_key(p.seed);
     const std::uint32_t rep = s.replication;
     const std::uint32_t slot = rng::year_slot(t);
@@ -1178,10 +1530,11 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     };
     YearConst yc{};
     yc.p = &p;
+    yc.hc = HouseholdConst::of(p);
     yc.hy = sc(Purpose::HouseholdYear);
     yc.demog = sc(Purpose::Demography);
-    yc.t_birth = bernoulli_threshold(p.birth_rate);
-    yc.t_school = bernoulli_threshold(p.school_rate);
+    yc.t_birth = Thr::of(bernoulli_threshold(p.birth_rate));
+    yc.t_school = Thr::of(bernoulli_threshold(p.school_rate));
     {
         auto& bt = scratch.demography;
         bt.set(p);
@@ -1190,31 +1543,33 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         yc.b_adult_death = bt.adult_death.thresholds();
         yc.b_child_death = bt.child_death.thresholds();
     }
-    yc.t_false = bernoulli_threshold(p.false_claim_prob);
-    yc.t_audit = bernoulli_threshold(p.audit_prob);
-    yc.t_false_audit = bernoulli_threshold(p.false_claim_prob * p.audit_prob);
-    yc.t_leave = bernoulli_threshold(p.leave_passive);
-    yc.t_lapse = bernoulli_threshold(p.lapse_active * 1.0);
-    yc.t_lapse_hungry = bernoulli_threshold(p.lapse_active * (1.0 + p.lapse_hunger));
+    yc.t_false = Thr::of(bernoulli_threshold(p.false_claim_prob));
+    yc.t_audit = Thr::of(bernoulli_threshold(p.audit_prob));
+    yc.t_false_audit = Thr::of(bernoulli_threshold(p.false_claim_prob * p.audit_prob));
+    yc.t_leave = Thr::of(bernoulli_threshold(p.leave_passive));
+    yc.t_lapse = Thr::of(bernoulli_threshold(p.lapse_active * 1.0));
+    yc.t_lapse_hungry = Thr::of(bernoulli_threshold(p.lapse_active * (1.0 + p.lapse_hunger)));
     fmath::weather_coefficients(p.sigma_H, yc.sigma_Hf, yc.c2Hf);
-    yc.land_per_mouth = p.land_mean / p.size_mean;
-    yc.privilege = p.rate_private - p.rate_coop;
-    yc.default_coop = p.default_multiple * p.credit_limit_coop;
-    yc.default_private = p.default_multiple * p.credit_limit_private;
-    yc.act_bonus = mech.bonus ? p.a_bonus * p.bonus : 0.0;
+    const double privilege = p.rate_private - p.rate_coop;
     yc.bonus_on = mech.bonus && p.bonus > 0.0;
     yc.store_hy0 = mech.weather && mech.demography;
 
     const std::size_t Hpad = (H + N - 1) / N * N;
     VillageScratch& vs = village_scratch();
     vs.reserve(Hpad + N);  // phase E works on an even number of vectors
+    vs.b_age.set_table(yc.b_age);
+    vs.b_school.set_table(yc.b_school);
+    vs.b_adult_death.set_table(yc.b_adult_death);
+    vs.b_child_death.set_table(yc.b_child_death);
+    yc.q_age = &vs.b_age, yc.q_school = &vs.b_school;
+    yc.q_adult_death = &vs.b_adult_death, yc.q_child_death = &vs.b_child_death;
 
-    Acc acc;
+    f32::Acc acc;
     acc.clear();
-    VillageCounts vcnt;
+    f32::VillageCounts vcnt;
     std::int64_t persons_start = 0;
-    Tail tail;
-    const Ptrs hbase = ptrs_at(s, 0);
+    f32::Tail tail;
+    const f32::Ptrs hbase = f32::ptrs_at(s, 0);
 
     // Village draws (N villages per vector), step 1 of every village (its
     // households' demotion is done when the village comes), the thresholds
@@ -1236,7 +1591,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
             vs.vclosed[vi] = 1;
         }
     }
-    if (mech.adoption || mech.literacy) VillageThresholds(p, yc.privilege, s, vs);
+    if (mech.adoption || mech.literacy) VillageThresholds(p, privilege, s, vs);
     if (Counting()) artel::model::simd::detail::counts().used += static_cast<std::int64_t>(nvil) * (mech.weather ? 2 : 0);
     struct RegionConst {
         double R, P, state_share, one_minus_share, p_coop, p_other;
@@ -1283,6 +1638,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         vc.R = rc.R;
         vc.P = rc.P;
         vc.V = vs.vV[vi];
+        vc.Rf = static_cast<float>(vc.R), vc.Pf = static_cast<float>(vc.P), vc.Vf = static_cast<float>(vc.V);
 
         // Phase E, then pass A: 3 and 4(a).
         if (mech.weather) {
@@ -1291,19 +1647,19 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
             // the count is not a multiple of 4 (rounded up to an even count:
             // a float vector holds two double vectors' households; the
             // scratch is padded for it).
-            const std::size_t C = Hpad / N;
-            for (; j + kE <= C; j += kE) PhaseE<kE>(j * N, id_b + static_cast<std::uint32_t>(j * N), yc, vs);
-            for (; j < C; j += 2) PhaseE<2>(j * N, id_b + static_cast<std::uint32_t>(j * N), yc, vs);
+            const std::size_t C = Hpad / NH;
+            for (; j + kE <= C; j += kE) PhaseE<kE>(j * NH, id_b + static_cast<std::uint32_t>(j * NH), yc, vs);
+            for (; j < C; j += 2) PhaseE<2>(j * NH, id_b + static_cast<std::uint32_t>(j * NH), yc, vs);
         }
         double levy_sum = 0.0, shortfall_sum = 0.0;
         {
             std::size_t j = 0;
-            for (; j + N <= H; j += N) PassA(hbase, b + j, j, N, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
+            for (; j + N <= H; j += N) f32::PassA(hbase, b + j, j, N, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
             if (j < H) {
                 if (b + j + N <= n) {  // the vector runs into the next village: in place
-                    PassA(hbase, b + j, j, H - j, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
+                    f32::PassA(hbase, b + j, j, H - j, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
                 } else {  // past the block's end: a padded copy
-                    PassA(tail.load(s, b + j, H - j), 0, j, N, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
+                    f32::PassA(tail.load(s, b + j, H - j), 0, j, N, yc, vc, vs, acc, persons_start, levy_sum, shortfall_sum);
                     tail.store(s, b + j, H - j);
                 }
             }
@@ -1312,18 +1668,20 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         vc.c = 0.0;
         if (mech.reserve && shortfall_sum > 0.0 && vil.reserve[vi] > 0.0)
             vc.c = std::min(1.0, vil.reserve[vi] / shortfall_sum);
+        vc.cf = static_cast<float>(vc.c);
 
         // Village constants of steps 6, 9, 10.
         vc.store = vil.store[vi] != 0;
-        vc.p_coop = rc.p_coop;
-        vc.state_share = rc.state_share;
-        vc.one_minus_share = rc.one_minus_share;
-        vc.p_other = rc.p_other;
+        vc.p_coop = static_cast<float>(rc.p_coop);
+        vc.state_share = static_cast<float>(rc.state_share);
+        vc.one_minus_share = static_cast<float>(rc.one_minus_share);
+        vc.p_other = static_cast<float>(rc.p_other);
         if (mech.literacy) {
             vs.learn.set(vs.vlearn_other[vi], vs.vlearn_active[vi]);
+            LearnTests(vs.learn);
             vc.learn = &vs.learn;
         }
-        vc.t_join = vs.vjoin[vi];
+        vc.t_join = Thr::of(vs.vjoin[vi]);
 
         // Pass B: 4(b)–10 and the stocks, kB vectors at a time.
         double drawn_sum = 0.0;
@@ -1331,15 +1689,15 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         {
             std::size_t j = 0;
             for (; j + kB * N <= H; j += kB * N)
-                PassB<kB>(hbase, b + j, j, id_b + static_cast<std::uint32_t>(j), N, yc, vc, vs, acc, gini, vcnt, drawn_sum);
+                f32::PassB<kB>(hbase, b + j, j, id_b + static_cast<std::uint32_t>(j), N, yc, vc, vs, acc, vcnt, drawn_sum);
             for (; j + N <= H; j += N)
-                PassB<1>(hbase, b + j, j, id_b + static_cast<std::uint32_t>(j), N, yc, vc, vs, acc, gini, vcnt, drawn_sum);
+                f32::PassB<1>(hbase, b + j, j, id_b + static_cast<std::uint32_t>(j), N, yc, vc, vs, acc, vcnt, drawn_sum);
             if (j < H) {
                 const auto id_j = id_b + static_cast<std::uint32_t>(j);
                 if (b + j + N <= n) {
-                    PassB<1>(hbase, b + j, j, id_j, H - j, yc, vc, vs, acc, gini, vcnt, drawn_sum);
+                    f32::PassB<1>(hbase, b + j, j, id_j, H - j, yc, vc, vs, acc, vcnt, drawn_sum);
                 } else {
-                    PassB<1>(tail.load(s, b + j, H - j), 0, j, id_j, N, yc, vc, vs, acc, gini, vcnt, drawn_sum);
+                    f32::PassB<1>(tail.load(s, b + j, H - j), 0, j, id_j, N, yc, vc, vs, acc, vcnt, drawn_sum);
                     tail.store(s, b + j, H - j);
                 }
             }
@@ -1352,20 +1710,21 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         vil.reserve[vi] = std::max(0.0, vil.reserve[vi] - drawn_sum);
         // 11. Year end.
         vil.reserve[vi] *= 1.0 - p.reserve_decay;
-        const std::int64_t living = vcnt.sum(VillageCounts::kLiving), members = vcnt.sum(VillageCounts::kMembers),
-                           active = vcnt.sum(VillageCounts::kActive), adults = vcnt.sum(VillageCounts::kAdults),
-                           literate = vcnt.sum(VillageCounts::kLiterate);
+        const std::int64_t living = vcnt.sum(f32::VillageCounts::kLiving), members = vcnt.sum(f32::VillageCounts::kMembers),
+                           active = vcnt.sum(f32::VillageCounts::kActive), adults = vcnt.sum(f32::VillageCounts::kAdults),
+                           literate = vcnt.sum(f32::VillageCounts::kLiterate);
         vil.M[vi] = living ? static_cast<double>(members) / static_cast<double>(living) : 0.0;
         vil.A[vi] = living ? static_cast<double>(active) / static_cast<double>(living) : 0.0;
         vil.L[vi] = adults ? static_cast<double>(literate) / static_cast<double>(adults) : 0.0;
         acc.count[static_cast<int>(Count::living)] += living;
-        acc.count[static_cast<int>(Count::persons)] += vcnt.sum(VillageCounts::kPersons);
-        acc.count[static_cast<int>(Count::passive)] += vcnt.sum(VillageCounts::kPassive);
+        acc.count[static_cast<int>(Count::persons)] += vcnt.sum(f32::VillageCounts::kPersons);
+        acc.count[static_cast<int>(Count::passive)] += vcnt.sum(f32::VillageCounts::kPassive);
         acc.count[static_cast<int>(Count::active)] += active;
         acc.count[static_cast<int>(Count::adults)] += adults;
         acc.count[static_cast<int>(Count::literate)] += literate;
         acc.count[static_cast<int>(Count::stores_open)] += vil.store[vi];
         acc.real[static_cast<int>(Real::reserve)][0] += to_fixed(vil.reserve[vi]);
+        acc.spill();
     }
     acc.count[static_cast<int>(Count::persons_start)] += persons_start;
     acc.flush(tally);
@@ -1542,11 +1901,11 @@ void InitBlock(const Params& p, BlockState& s) {
             hh.adults[i + l] = static_cast<std::int32_t>(o_adults[l]);
             hh.literate[i + l] = static_cast<std::int32_t>(o_lit[l]);
             hh.coop[i + l] = static_cast<std::int32_t>(o_coop[l]);
-            hh.land[i + l] = o_land[l];
-            hh.grain[i + l] = o_grain[l];
-            hh.cash[i + l] = p.cash0;
-            hh.debt[i + l] = 0.0;
-            hh.skill[i + l] = o_skill[l];
+            hh.land[i + l] = static_cast<float>(o_land[l]);
+            hh.grain[i + l] = static_cast<float>(o_grain[l]);
+            hh.cash[i + l] = static_cast<float>(p.cash0);
+            hh.debt[i + l] = 0.0f;
+            hh.skill[i + l] = static_cast<float>(o_skill[l]);
             hh.hunger[i + l] = 0;
         }
     }
