@@ -1,10 +1,14 @@
 // The vectorised household-year step: step_year (kernels/household_model.cpp)
-// lane by lane, one household per 64-bit lane, compiled once per instruction
-// set by Highway's foreach_target and chosen at run time.
+// lane by lane, one household per 32-bit lane (the household state is float,
+// docs/model.md), compiled once per instruction set by Highway's
+// foreach_target and chosen at run time. What the model keeps in double
+// (village quantities, probabilities met by words, fixed-point tallies) is
+// computed on the same households as two double-lane vectors ("halves").
 //
 // How it stays bit-identical to the scalar kernel:
-//  - Every double is computed by the same IEEE operations in the same order
-//    (detmath-inl.h; selects for branches; no FMA: -ffp-contract=off).
+//  - Every float and double is computed by the same IEEE operations in the
+//    same order (detmath-inl.h; selects for branches; no FMA:
+//    -ffp-contract=off).
 //  - Random words come from the same Philox counters (philox-inl.h); a
 //    Bernoulli draw with a probability fixed across lanes is the exact integer
 //    test w < T(p) (engine/random/threshold.hpp), one with a lane probability compares
