@@ -542,6 +542,22 @@ HWY_INLINE void ordered_sum(MF m, VF v, double& sum) {
     for (std::uint64_t b = b64; b; b &= b - 1) sum += static_cast<double>(tmp[__builtin_ctzll(b)]);
 }
 
+// to_fixed(double(x)) = llrint(x·2^20) lane-wise, as kHalves int64 vectors.
+// x·2^20 is exact in float (a power of two), so where it is below 2^31 in
+// magnitude float's own rounding to int32 (nearest-even, as llrint) gives the
+// same integer; otherwise (and for NaN) the double path (ToFixed) does it.
+HWY_INLINE void FixedHalves(VF x, dv::VI* f) {
+    static_assert(artel::model::kFixedScale == 1048576.0);
+    const VF v = hn::Mul(x, SetF(1048576.0f));
+    if (HWY_LIKELY(hn::AllTrue(DF(), hn::Lt(hn::Abs(v), SetF(2147483648.0f))))) {
+        Halves(hn::NearestInt(v), f);
+    } else {
+        dv::VF h[kHalves];
+        Halves(x, h);
+        for (int q = 0; q < kHalves; ++q) f[q] = dv::ToFixed(h[q]);
+    }
+}
+
 // Pointers to one vector's worth of household state.
 struct Ptrs {
     std::int32_t *size, *adults, *literate, *coop, *hunger;
@@ -624,15 +640,15 @@ struct Acc {
     }
     std::int64_t bins_lo() const { return *std::min_element(glo, glo + kMaxF); }
     std::int64_t bins_hi() const { return *std::max_element(ghi, ghi + kMaxF); }
-    // tally.add(r, x) for every lane of m (x promoted to double exactly).
+    // tally.add(r, x) for every lane of m (to_fixed of x promoted to double).
     HWY_INLINE void add(Real r, MF m, VF x) {
         const dv::DI dl;
         std::int64_t* p = real[static_cast<int>(r)];
-        dv::VF h[kHalves];
-        Halves(hn::IfThenElseZero(m, x), h);
+        dv::VI f[kHalves];
+        FixedHalves(hn::IfThenElseZero(m, x), f);
         for (int q = 0; q < kHalves; ++q) {
             std::int64_t* pq = p + q * hn::Lanes(dl);
-            hn::Store(hn::Add(hn::Load(dl, pq), dv::ToFixed(h[q])), dl, pq);
+            hn::Store(hn::Add(hn::Load(dl, pq), f[q]), dl, pq);
         }
     }
     // tally.add(r, x) for every lane of m, x the same in every lane.
@@ -1365,10 +1381,10 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         hn::StoreU(Sel(ai, gb, SetI(kGiniBins)), di, vs.gbin.data() + j + u * N);
         acc.touch(ai, gb);
         {
-            dv::VF wh[kHalves];
-            Halves(hn::IfThenElseZero(alive[u], wealth), wh);
+            dv::VI fx[kHalves];
+            FixedHalves(hn::IfThenElseZero(alive[u], wealth), fx);
             for (int q = 0; q < kHalves; ++q)
-                hn::StoreU(dv::ToFixed(wh[q]), dv::DI(), vs.gfx.data() + j + u * N + static_cast<std::size_t>(q) * NH);
+                hn::StoreU(fx[q], dv::DI(), vs.gfx.data() + j + u * N + static_cast<std::size_t>(q) * NH);
         }
 
         if (partial) {
