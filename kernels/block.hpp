@@ -15,7 +15,8 @@ namespace artel::model {
 
 struct HouseholdArrays {
     std::vector<std::int32_t> size, adults, literate, coop, hunger;
-    // single precision (docs/model.md, "Precision"): 8 households per AVX2 vector
+    // single precision (docs/model.md, "The household state is single
+    // precision"): 8 households per AVX2 vector
     std::vector<float> land, grain, cash, debt, skill;
 
     void resize(std::size_t n);

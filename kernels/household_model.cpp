@@ -177,12 +177,13 @@ HouseholdConst HouseholdConst::of(const Params& p) {
     return c;
 }
 
-// Household quantities are single precision (docs/model.md, "Precision"):
-// every formula below that involves one is evaluated in float, from the
-// parameters of HouseholdConst and village quantities rounded to float once
-// per village. Village sums (levy, shortfall, reserve drawn) are taken in
-// double, in household order. Probabilities are computed in float and drawn
-// against in double (rng::bernoulli).
+// Household quantities are single precision (docs/model.md, "The household
+// state is single precision"): every formula below that involves one is
+// evaluated in float, from the parameters of HouseholdConst and village
+// quantities rounded to float once per village. Village sums (levy,
+// shortfall, reserve drawn) are taken in double, in household order.
+// Probabilities are computed in float and drawn against in double
+// (rng::bernoulli).
 void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
                Tally& tally, GiniHistogram& gini, FlowLog* log) {
     const Streams st{rng::make_key(p.seed), s.replication, rng::year_slot(t)};

@@ -53,7 +53,8 @@ void tally_stocks(const Params& p, const BlockState& s, const double* price_by_r
                   GiniHistogram& gini);
 
 // max(0, cash + P·grain − debt), in single precision like the household
-// state it is computed from (docs/model.md, "Precision").
+// state it is computed from (docs/model.md, "The household state is single
+// precision").
 inline float household_wealth(float cash, float grain, float debt, float price) {
     const float w = cash + price * grain - debt;
     return w > 0.0f ? w : 0.0f;

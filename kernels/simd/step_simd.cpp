@@ -181,7 +181,8 @@ constexpr std::size_t kMaxN = HWY_LANES(double);
 // chains; 4 rather than 2 on AVX2 too: 13.2 against 11.9 M household-years/s,
 // BM_StepYear_2000hh_sufficiency/avx2, medians of 6 alternated runs).
 constexpr int kE = 4;
-// Household vectors (float lanes) processed together in pass B.
+// Household vectors (float lanes) processed together in pass B: one (two
+// ran 0.92x as fast, paired runs, docs/performance.md).
 constexpr int kB = 1;
 
 // Draw counting (draw_count.hpp): words read, lane-wise.
@@ -313,14 +314,14 @@ HWY_INLINE VI LearnSearch(const LearnConst& lc, VI n, VU w, MF active) {
 
 // ---- single-precision household lanes ---------------------------------------
 //
-// Household state is float (docs/model.md, "Precision"), one household per
-// 32-bit lane: 8 per AVX2 vector, 16 per AVX-512 vector, twice as many as
-// double lanes. Namespace f32 redefines the vector vocabulary of
-// detmath-inl.h (DF, DI, DU, SetF, SetI, Sel, ...) for 32-bit lanes, so that
-// the steps read as before; what stays in double (binomial thresholds, the
-// learning search, the activation hazard, famine draws, fixed-point tallies)
-// goes through the "halves" below: a float-lane vector as kHalves double-lane
-// vectors, exactly.
+// Household state is float (docs/model.md, "The household state is single
+// precision"), one household per 32-bit lane: 8 per AVX2 vector, 16 per
+// AVX-512 vector, twice as many as double lanes. Namespace f32 redefines the
+// vector vocabulary of detmath-inl.h (DF, DI, DU, SetF, SetI, Sel, ...) for
+// 32-bit lanes, so that the steps read as before; what stays in double
+// (binomial thresholds, the learning search, the activation hazard, famine
+// draws, fixed-point tallies) goes through the "halves" below: a float-lane
+// vector as kHalves double-lane vectors, exactly.
 namespace dv = artel::vec::HWY_NAMESPACE;
 namespace f32 {
 using DF = hn::ScalableTag<float>;
