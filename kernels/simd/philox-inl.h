@@ -201,8 +201,6 @@ HWY_INLINE void PhiloxChunksK(const VU* c1, const StreamConst& sc, std::uint32_t
 
 using artel::rng::bernoulli_threshold;
 
-// bernoulli(w, p) for words in 64-bit lanes and a lane threshold vector.
-HWY_INLINE MF Below(VU w, VI threshold) { return ToF(hn::Lt(hn::BitCast(DI(), w), threshold)); }
 
 }  // namespace HWY_NAMESPACE
 }  // namespace vec

@@ -74,19 +74,17 @@ struct Tests01 {
     static std::int32_t entry(std::int64_t t) {
         return static_cast<std::int32_t>(static_cast<std::uint32_t>(t - 1) ^ 0x80000000u);
     }
-    void set(const std::int64_t* t0, const std::int64_t* t1, std::size_t stride) {
+    // from a rng::BinomialTable's thresholds T[17·n + k]
+    void set_table(const std::int64_t* T) {
+        static_assert(rng::BinomialTable::kStride == kRows);
         ok = true;
-        for (int n = 0; n < 32; ++n) {
-            const int r = n < kRows ? n : kRows - 1;
-            const std::int64_t a = t0[static_cast<std::size_t>(r) * stride];
-            const std::int64_t b = t1[static_cast<std::size_t>(r) * stride];
+        for (int n = 0; n < kRows; ++n) {
+            const std::int64_t a = T[kRows * n], b = T[kRows * n + 1];
             ok = ok && a >= 1 && b >= 1;
             e0[n] = entry(a);
             e1[n] = entry(b);
         }
     }
-    // from a rng::BinomialTable's thresholds (rows of 17)
-    void set_table(const std::int64_t* T) { set(T, T + 1, 17); }
 };
 
 // Step 9's binomials of the village at hand (rng::BinomialSearch): the
@@ -1240,6 +1238,8 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
     }
 
     // 9. Literacy and trading skill.
+    VF lit_share[U];  // literate/adults after step 9, for step 10's activation
+    bool have_lit_share = false;
     if (mech.literacy) {
         VI illiterate[U];
         MF act[U], some[U];
@@ -1289,11 +1289,13 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             }
         }
         ARTEL_U {
-            const VF rate = hn::Mul(hn::Mul(SetF(hc.skill_rate), LitShare(literate[u], adults[u])),
+            lit_share[u] = LitShare(literate[u], adults[u]);
+            const VF rate = hn::Mul(hn::Mul(SetF(hc.skill_rate), lit_share[u]),
                                     Sel(act[u], SetF(1.0f), SetF(hc.skill_passive)));
             const VF sk = Clip01(hn::Add(skill[u], hn::Mul(rate, hn::Sub(SetF(1.0f), skill[u]))));
             skill[u] = Sel(alive[u], sk, skill[u]);
         }
+        have_lit_share = true;
     }
 
     // 10. Co-operation: joining, activation, lapsing and leaving.
@@ -1323,7 +1325,9 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                     dv::VU wa[V];
                     ARTEL_U {
                         const VF af = hn::Add(
-                            hn::Add(hn::Add(SetF(hc.a0), hn::Mul(SetF(hc.a_lit), LitShare(literate[u], adults[u]))),
+                            hn::Add(hn::Add(SetF(hc.a0), hn::Mul(SetF(hc.a_lit),
+                                                                 have_lit_share ? lit_share[u]
+                                                                                : LitShare(literate[u], adults[u]))),
                                     hn::Mul(SetF(hc.a_skill), skill[u])),
                             SetF(hc.act_bonus));
                         Halves(af, a + u * kHalves);
