@@ -176,7 +176,7 @@ std::size_t HouseholdSimulation::accumulator_bytes() const {
 std::size_t HouseholdSimulation::worker_bytes() const {
     const auto A = arms_.size(), T = static_cast<std::size_t>(arms_[0].params.years);
     const auto households = static_cast<std::size_t>(options_.villages_per_block * arms_[0].params.households);
-    const std::size_t per_household = 5 * sizeof(std::int32_t) + 5 * sizeof(double);
+    const std::size_t per_household = 5 * sizeof(std::int32_t) + 5 * sizeof(float);  // HouseholdArrays
     return 2 * households * per_household + households * 32 +  // init and working state, scratch
            A * T * (sizeof(Tally) + sizeof(GiniHistogram)) + A * schema_.histogram_cells() * sizeof(std::int64_t);
 }
