@@ -269,9 +269,11 @@ HWY_INLINE VI BinomialRow(VI n) {
 HWY_INLINE VI Binomial(const std::int64_t* T, VI n, VU w) { return BinomialAt(T, BinomialRow(n), w); }
 
 // Step 9: Binomial(n, learn) by inversion of the word w with a sequential
-// search (rng::BinomialSearch::sample, lane-wise; most often the first test
-// ends it: nobody learns), learn the village's rate for active members in the
-// lanes of `active` and for the others elsewhere.
+// search (rng::BinomialSearch::sample, lane-wise), learn the village's rate
+// for active members in the lanes of `active` and for the others elsewhere.
+// Pass B calls it only where its tests against LearnConst's tables cannot
+// decide (two learners and more illiterates, or tables that 32 bits cannot
+// hold).
 HWY_INLINE VI LearnSearch(const LearnConst& lc, VI n, VU w, MF active) {
     const DF df;
     const DI di;
@@ -284,8 +286,7 @@ HWY_INLINE VI LearnSearch(const LearnConst& lc, VI n, VU w, MF active) {
     // Steps 1 and 2 of the search without a branch and without gathers:
     // c(n, 0) = n and c(n, 1) = (n − 1)/2 are exact in double, hence equal to
     // ratios()'s entries where k < n (lanes at k ≥ n have stopped, whatever c
-    // is). Some lane of a vector learns in about half the years, so a branch
-    // after step 1 would often be mispredicted; one with two learners is rare.
+    // is).
     const VF nd = I2D(n);
     MI m = hn::And(ToI(hn::Ge(uu, F)), hn::Lt(hn::Zero(di), n));
     VI k = hn::VecFromMask(di, m);  // −1 where the search goes on
@@ -369,11 +370,7 @@ HWY_INLINE void Halves(VU v, dv::VU* h) { h[0] = dv::SetU(hn::GetLane(v)); }
 HWY_INLINE VI JoinI(const dv::VI* h) { return SetI(static_cast<std::int32_t>(hn::GetLane(h[0]))); }
 HWY_INLINE MF JoinM(const dv::MF* h) { return hn::FirstN(DF(), hn::AllFalse(dv::DF(), h[0]) ? 0 : 1); }
 #else
-HWY_INLINE void Halves(VF v, dv::VF* h) {
-    const hn::Half<DF> dh;
-    h[0] = hn::PromoteTo(dv::DF(), hn::LowerHalf(dh, v));
-    h[1] = hn::PromoteTo(dv::DF(), hn::UpperHalf(dh, v));
-}
+HWY_INLINE void Halves(VF v, dv::VF* h) { dv::Widen(v, h[0], h[1]); }
 HWY_INLINE void Halves(VI v, dv::VI* h) {
     const hn::Half<DI> dh;
     h[0] = hn::PromoteTo(dv::DI(), hn::LowerHalf(dh, v));
@@ -435,10 +432,11 @@ HWY_INLINE MF Below(VU w, Thr t) {
 }
 // The same with a lane choice between two thresholds.
 HWY_INLINE MF Below(VU w, MF first, Thr a, Thr b) {
-    const VU tm1 = Sel(first, SetU(a.tm1), SetU(b.tm1));
-    const MF any = hn::Or(hn::And(first, a.any ? hn::Not(hn::FirstN(DF(), 0)) : hn::FirstN(DF(), 0)),
-                          hn::AndNot(first, b.any ? hn::Not(hn::FirstN(DF(), 0)) : hn::FirstN(DF(), 0)));
-    return hn::And(any, hn::RebindMask(DF(), hn::Eq(hn::Min(w, tm1), w)));
+    const MF le = hn::RebindMask(DF(), hn::Eq(hn::Min(w, Sel(first, SetU(a.tm1), SetU(b.tm1))), w));
+    if (a.any && b.any) return le;
+    MF any = a.any ? first : hn::FirstN(DF(), 0);  // lanes whose threshold is above 0
+    if (b.any) any = hn::Or(any, hn::Not(first));
+    return hn::And(le, any);
 }
 
 // uniform01(w) < p in double, p a float lane value (rng::bernoulli with a
@@ -666,7 +664,10 @@ struct Acc {
         std::int32_t* p = lanes[static_cast<int>(c)];
         hn::Store(hn::Sub(hn::Load(di, p), hn::VecFromMask(di, ToI(m))), di, p);
     }
-    // The int32 lane counts into count (at most a village's worth each).
+    // The int32 lane counts into count. A lane adds at most 16 per household
+    // (deaths) and 1 per household to the other counts, so flush() alone is
+    // safe for blocks of up to 2^31 / 16 households per lane; StepYear spills
+    // after every village (at most 2^20 households) in larger blocks.
     void spill() {
         for (int c = 0; c < kCounts; ++c) {
             std::int64_t s = 0;
@@ -1591,6 +1592,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
 
     f32::Acc acc;
     acc.clear();
+    const bool spill_each_village = (n + N - 1) / N > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max() / 16);
     f32::VillageCounts vcnt;
     std::int64_t persons_start = 0;
     f32::Tail tail;
@@ -1749,7 +1751,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         acc.count[static_cast<int>(Count::literate)] += literate;
         acc.count[static_cast<int>(Count::stores_open)] += vil.store[vi];
         acc.real[static_cast<int>(Real::reserve)][0] += to_fixed(vil.reserve[vi]);
-        acc.spill();
+        if (spill_each_village) acc.spill();
     }
     acc.count[static_cast<int>(Count::persons_start)] += persons_start;
     acc.flush(tally);
