@@ -178,7 +178,9 @@ std::size_t HouseholdSimulation::worker_bytes() const {
     const auto households = static_cast<std::size_t>(options_.villages_per_block * arms_[0].params.households);
     const std::size_t per_household = 5 * sizeof(std::int32_t) + 5 * sizeof(float);  // HouseholdArrays
     return 2 * households * per_household + households * 32 +  // init and working state, scratch
-           A * T * (sizeof(Tally) + sizeof(GiniHistogram)) + A * schema_.histogram_cells() * sizeof(std::int64_t);
+           A * T * (sizeof(Tally) + sizeof(GiniHistogram)) + A * schema_.histogram_cells() * sizeof(std::int64_t) +
+           // the rows of the sample households it holds (at most all of them)
+           A * schema_.trajectory_households.size() * kTrajectoryVars.size() * (T + 1) * sizeof(double);
 }
 
 std::unique_ptr<run::Accumulator> HouseholdSimulation::make_accumulator() const {
@@ -212,8 +214,7 @@ public:
         }
     }
 
-    void run(std::uint64_t replication, std::size_t unit, run::Accumulator& acc_base) override {
-        auto& acc = static_cast<HouseholdAccumulator&>(acc_base);
+    void run(std::uint64_t replication, std::size_t unit) override {
         const auto& arms = sim_.arms();
         const Params& base = arms[0].params;
         const auto rep = static_cast<std::uint32_t>(replication);
@@ -233,16 +234,10 @@ public:
             weather_rep_ = rep;
         }
 
-        start_ = Tally{};
-        start_gini_.clear();
+        // Everything below adds to what the worker holds (merge() clears it).
         price0_.assign(G, base.price0);
         tally_stocks(base, init_, price0_.data(), start_, start_gini_);
-
-        std::fill(tally_.begin(), tally_.end(), Tally{});
-        for (auto& g : gini_) g.clear();
-        std::fill(hist_.begin(), hist_.end(), 0);
         find_samples(replication);
-        traj_.assign(arms.size() * samples_.size() * kVars * (T + 1), kNaN);
 
         for (std::size_t a = 0; a < arms.size(); ++a) {
             state_.copy_from(init_);
@@ -260,54 +255,81 @@ public:
                 record_samples(a, t + 1);
             }
         }
-
         sim_.add_kernel_time(in_kernels);
+    }
 
-        std::lock_guard lock(acc.mutex);
-        for (std::size_t i = 0; i < tally_.size(); ++i) {
-            acc.tally[i].merge(tally_[i]);
-            acc.gini[i].merge(gini_[i]);
-        }
-        acc.start.merge(start_);
-        acc.start_gini.merge(start_gini_);
-        for (std::size_t i = 0; i < hist_.size(); ++i) acc.hist[i] += hist_[i];
-        if (unit == 0)
-            for (std::size_t t = 0; t < T; ++t) acc.failing[t] = weather_.failing[t];
-        const auto K = sim_.schema().trajectory_households.size();
-        for (std::size_t a = 0; a < arms.size(); ++a)
-            for (std::size_t s = 0; s < samples_.size(); ++s) {
-                const auto k = samples_[s].first;
-                std::copy_n(&traj_[((a * samples_.size() + s) * kVars) * (T + 1)], kVars * (T + 1),
-                            &acc.traj[((a * K + k) * kVars) * (T + 1)]);
+    void merge(run::Accumulator& acc_base) override {
+        auto& acc = static_cast<HouseholdAccumulator&>(acc_base);
+        const auto A = sim_.arms().size();
+        const auto T = static_cast<std::size_t>(sim_.arms()[0].params.years);
+        {
+            std::lock_guard lock(acc.mutex);
+            for (std::size_t i = 0; i < tally_.size(); ++i) {
+                acc.tally[i].merge(tally_[i]);
+                acc.gini[i].merge(gini_[i]);
             }
+            acc.start.merge(start_);
+            acc.start_gini.merge(start_gini_);
+            for (std::size_t i = 0; i < hist_.size(); ++i) acc.hist[i] += hist_[i];
+            // The same in every unit of the replication.
+            for (std::size_t t = 0; t < T; ++t) acc.failing[t] = weather_.failing[t];
+        }
+        // The sample households of different units are different slots:
+        // no lock needed.
+        const auto K = sim_.schema().trajectory_households.size();
+        const std::size_t n = kVars * (T + 1);
+        for (std::size_t s = 0; s < held_k_.size(); ++s)
+            for (std::size_t a = 0; a < A; ++a)
+                std::copy_n(&held_traj_[(s * A + a) * n], n, &acc.traj[(a * K + held_k_[s]) * n]);
+        clear();
     }
 
 private:
     static constexpr std::size_t kVars = 10;
 
-    // Sample households in this unit: (index in the sample, index in the block).
+    void clear() {
+        std::fill(tally_.begin(), tally_.end(), Tally{});
+        for (auto& g : gini_) g.clear();
+        start_ = Tally{};
+        start_gini_.clear();
+        std::fill(hist_.begin(), hist_.end(), 0);
+        held_k_.clear();
+        held_traj_.clear();
+    }
+
+    // The sample households in this unit: their indices in the sample go to
+    // held_k_ (from held_k_[first_sample_] on), their indices in the block to
+    // samples_; held_traj_ gets their rows, NaN until recorded.
     void find_samples(std::uint64_t replication) {
         samples_.clear();
+        first_sample_ = held_k_.size();
         const auto& sch = sim_.schema();
         if (static_cast<std::int64_t>(replication) >= sch.trajectory_replications) return;
         const std::int64_t lo = init_.first_village * init_.households;
         const std::int64_t hi = lo + static_cast<std::int64_t>(init_.n_households());
         for (std::size_t k = 0; k < sch.trajectory_households.size(); ++k) {
             const auto id = sch.trajectory_households[k];
-            if (id >= lo && id < hi) samples_.emplace_back(k, static_cast<std::size_t>(id - lo));
+            if (id >= lo && id < hi) {
+                held_k_.push_back(k);
+                samples_.push_back(static_cast<std::size_t>(id - lo));
+            }
         }
+        const auto T1 = static_cast<std::size_t>(sim_.arms()[0].params.years) + 1;
+        held_traj_.resize(held_k_.size() * sim_.arms().size() * kVars * T1, kNaN);
     }
 
     void record_samples(std::size_t a, std::size_t col) {
+        const auto A = sim_.arms().size();
         const auto T1 = static_cast<std::size_t>(sim_.arms()[0].params.years) + 1;
         const auto& h = state_.hh;
         for (std::size_t s = 0; s < samples_.size(); ++s) {
-            const auto i = samples_[s].second;
+            const auto i = samples_[s];
             const double v[kVars] = {double(h.size[i]), double(h.adults[i]), double(h.literate[i]),
                                      double(h.coop[i]), double(h.hunger[i]), h.land[i],
                                      h.grain[i],        h.cash[i],           h.debt[i],
                                      h.skill[i]};
-            for (std::size_t k = 0; k < kVars; ++k) traj_[((a * samples_.size() + s) * kVars + k) * T1 + col] = v[k];
+            const std::size_t row = ((first_sample_ + s) * A + a) * kVars;
+            for (std::size_t k = 0; k < kVars; ++k) held_traj_[(row + k) * T1 + col] = v[k];
         }
     }
 
@@ -387,8 +409,10 @@ private:
     std::vector<double> wealth_scratch_;      // add_histograms': a village's wealth,
     std::vector<std::int32_t> bin_scratch_;   // and its wealth and grain bins
     std::vector<int> hist_year_index_;
-    std::vector<std::pair<std::size_t, std::size_t>> samples_;
-    std::vector<double> traj_;
+    std::vector<std::size_t> samples_;  // the current unit's sample households, by index in the block
+    std::size_t first_sample_ = 0;      // their first index in held_k_
+    std::vector<std::size_t> held_k_;   // the held sample households, by index in the sample
+    std::vector<double> held_traj_;     // and their rows: [held sample][arm][variable][year + 1]
 };
 
 // The series of one (arm, year) or the start, in series_catalogue() order.

@@ -9,6 +9,7 @@
 #include <functional>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/run/runner.hpp"
@@ -38,10 +39,12 @@ struct FakeSimulation;
 class FakeWorker final : public run::Worker {
 public:
     explicit FakeWorker(const FakeSimulation& sim) : sim_(sim) {}
-    void run(std::uint64_t replication, std::size_t unit, run::Accumulator& acc) override;
+    void run(std::uint64_t replication, std::size_t unit) override;
+    void merge(run::Accumulator& acc) override;
 
 private:
     const FakeSimulation& sim_;
+    std::vector<std::pair<std::uint64_t, std::size_t>> held_;  // (replication, unit) run, not merged
 };
 
 struct FakeSimulation final : run::Simulation {
@@ -54,6 +57,8 @@ struct FakeSimulation final : run::Simulation {
     mutable std::atomic<int> accumulators{0};
     mutable std::atomic<int> units_run{0};
     mutable std::atomic<int> units_after_stop{0};
+    mutable std::atomic<int> merge_calls{0};
+    mutable std::atomic<int> mixed_merges{0};  // merges of units of more than one replication
 
     const run::ResultSchema& schema() const override { return empty; }
     std::size_t units_per_replication() const override { return units; }
@@ -78,7 +83,7 @@ struct FakeSimulation final : run::Simulation {
     std::size_t worker_bytes() const override { return 0; }
 };
 
-void FakeWorker::run(std::uint64_t replication, std::size_t unit, run::Accumulator& acc_base) {
+void FakeWorker::run(std::uint64_t replication, std::size_t unit) {
     if (sim_.stop && sim_.stop->load()) ++sim_.units_after_stop;
     ++sim_.units_run;
     // Uneven: mostly up to 0.2 ms, one unit in eight 2 ms.
@@ -86,9 +91,18 @@ void FakeWorker::run(std::uint64_t replication, std::size_t unit, run::Accumulat
     const auto h = test::splitmix64(seed);
     std::this_thread::sleep_for(std::chrono::microseconds(h % 8 == 0 ? 2000 : (h >> 8) % 200));
     if (replication == sim_.fail_replication && unit == sim_.fail_unit) throw std::runtime_error("negative harvest");
+    held_.emplace_back(replication, unit);
+}
+
+void FakeWorker::merge(run::Accumulator& acc_base) {
+    ++sim_.merge_calls;
     auto& acc = static_cast<FakeAccumulator&>(acc_base);
-    acc.sum[unit] += contribution(replication, unit);
-    ++acc.merges[unit];
+    for (const auto& [replication, unit] : held_) {
+        if (replication != held_.front().first) ++sim_.mixed_merges;
+        acc.sum[unit] += contribution(replication, unit);
+        ++acc.merges[unit];
+    }
+    held_.clear();
 }
 
 // Records what it is given (checked on the test's thread afterwards: Catch2
@@ -150,6 +164,12 @@ TEST_CASE("the sink sees every replication once, in order, whatever the threads 
             REQUIRE(sink.records.size() == n);
             require_in_order_and_whole(sink, sim, first);
             REQUIRE(sim.units_run == int(n * sim.units));
+            // A worker merges the units of one replication at a time, and
+            // once per replication it took part in: one thread merges each
+            // replication once, not once per unit.
+            REQUIRE(sim.mixed_merges == 0);
+            if (threads == 1) REQUIRE(sim.merge_calls == int(n));
+            REQUIRE(sim.merge_calls <= int(n) * threads);
             REQUIRE(progress.done() == double(n * sim.units));
             REQUIRE(summary.replications_done == n);
             REQUIRE_FALSE(summary.stopped);

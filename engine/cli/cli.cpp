@@ -232,7 +232,8 @@ Plan make_plan(const PreparedRun& prepared, int threads_opt) {
     auto worker = sim.make_worker();
     auto acc = sim.make_accumulator();
     const auto t0 = std::chrono::steady_clock::now();
-    worker->run(0, 0, *acc);
+    worker->run(0, 0);
+    worker->merge(*acc);
     const double unit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double units = R * double(sim.units_per_replication());
     p.seconds = unit_seconds * units / p.threads;

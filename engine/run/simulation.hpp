@@ -1,9 +1,11 @@
 // The contract between the engine's runner and a model. A replication is cut
 // into work units (for the household model: village blocks); a unit's result
 // depends only on (replication, unit), never on the thread or order that ran
-// it. Units merge into their replication's accumulator as they finish, in any
-// order, so the merge must be exact (integer or fixed-point sums) and
-// thread-safe: that is what makes the output independent of the schedule.
+// it. A worker adds the units it runs of one replication together and merges
+// them into the replication's accumulator when it moves on to another
+// replication or stops: workers merge in any order and with any share of the
+// units, so the merge must be exact (integer or fixed-point sums) and
+// thread-safe. That is what makes the output independent of the schedule.
 #pragma once
 
 #include <cstdint>
@@ -24,9 +26,16 @@ public:
 class Worker {
 public:
     virtual ~Worker() = default;
-    // Runs unit `unit` of replication `replication` and merges it into `acc`
-    // (which other threads may be merging into at the same time).
-    virtual void run(std::uint64_t replication, std::size_t unit, Accumulator& acc) = 0;
+    // Runs unit `unit` of replication `replication` and adds its result to
+    // what the worker holds. The worker holds units of one replication at a
+    // time: the runner calls merge() before it hands the worker a unit of
+    // another replication. After a throw, what the worker holds is dropped
+    // (its replication is not complete), and the worker is not used again.
+    virtual void run(std::uint64_t replication, std::size_t unit) = 0;
+    // Merges what the worker holds into its replication's accumulator `acc`
+    // (which other threads may be merging into at the same time) and holds
+    // nothing afterwards.
+    virtual void merge(Accumulator& acc) = 0;
 };
 
 class Simulation {
