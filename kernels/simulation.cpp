@@ -368,12 +368,36 @@ private:
                         literacy_bin(ad > 0 ? double(li) / double(ad) : 0.0);
         }
         // Bins first, a village at a time, in loops the compiler vectorises
-        // (divisions and selects lane-wise), then the counts.
+        // (divisions and selects lane-wise), then the counts, in four copies
+        // of each histogram (household i in copy i % 4), added up at the end:
+        // neighbours often fall in the same bin, and with one copy each
+        // increment waited for the store of the one before.
+        constexpr std::size_t kCopies = 4;
+        const std::size_t nw = sch.histograms[0].edges.size() - 1, ng = sch.histograms[1].edges.size() - 1,
+                          nl = sch.histograms[2].edges.size() - 1;
+        copies_.assign(kCopies * (nw + ng + nl), 0);
+        std::int64_t* const cw = copies_.data();
+        std::int64_t* const cg = cw + kCopies * nw;
+        std::int64_t* const cl = cg + kCopies * ng;
         wealth_scratch_.resize(H);
         bin_scratch_.resize(2 * H);
         double* const wealth = wealth_scratch_.data();
         std::int32_t* const wb = bin_scratch_.data();
         std::int32_t* const gb = wb + H;
+        // Household i, the j-th of its village, in copy c; a dissolved
+        // household adds 0 to the bins of its zeros (no branch: the branch on
+        // it was mispredicted).
+        const auto count = [&](std::size_t i, std::size_t j, std::size_t c) {
+            const std::int64_t living = h.size[i] != 0;
+            cw[static_cast<std::size_t>(wb[j]) * kCopies + c] += living;
+            cg[static_cast<std::size_t>(gb[j]) * kCopies + c] += living;
+            const std::int32_t ad = h.adults[i], li = h.literate[i];
+            const std::size_t lb =
+                static_cast<std::uint32_t>(ad) < kTableAdults && static_cast<std::uint32_t>(li) < kTableAdults
+                    ? lit_bins_[static_cast<std::size_t>(ad * kTableAdults + li)]
+                    : literacy_bin(ad > 0 ? double(li) / double(ad) : 0.0);
+            cl[lb * kCopies + c] += living;
+        };
         for (std::int64_t v = 0; v < state_.villages; ++v) {
             const auto P = static_cast<float>(
                 weather_.P[weather_.at(static_cast<std::int64_t>(t), state_.village_id(v) % G)]);
@@ -382,16 +406,18 @@ private:
                 wealth[i] = household_wealth(h.cash[b + i], h.grain[b + i], h.debt[b + i], P);
             wealth_bin.bins(wealth, H, wb);
             grain_bin.bins(h.grain.data() + b, H, gb);
-            for (std::size_t i = b; i < b + H; ++i) {
-                if (h.size[i] == 0) continue;
-                hw[wb[i - b]] += 1;
-                hg[gb[i - b]] += 1;
-                const std::int32_t ad = h.adults[i], li = h.literate[i];
-                hl[static_cast<std::uint32_t>(ad) < kTableAdults && static_cast<std::uint32_t>(li) < kTableAdults
-                       ? lit_bins_[static_cast<std::size_t>(ad * kTableAdults + li)]
-                       : literacy_bin(ad > 0 ? double(li) / double(ad) : 0.0)] += 1;
-            }
+            std::size_t j = 0;
+            for (; j + kCopies <= H; j += kCopies)
+                for (std::size_t c = 0; c < kCopies; ++c) count(b + j + c, j + c, c);
+            for (; j < H; ++j) count(b + j, j, 0);
         }
+        const auto add = [&](std::int64_t* to, const std::int64_t* from, std::size_t bins) {
+            for (std::size_t k = 0; k < bins; ++k)
+                for (std::size_t c = 0; c < kCopies; ++c) to[k] += from[k * kCopies + c];
+        };
+        add(hw, cw, nw);
+        add(hg, cg, ng);
+        add(hl, cl, nl);
     }
 
     const HouseholdSimulation& sim_;
@@ -408,6 +434,7 @@ private:
     std::vector<std::size_t> lit_bins_;       // add_histograms' literacy bins by (adults, literate)
     std::vector<double> wealth_scratch_;      // add_histograms': a village's wealth,
     std::vector<std::int32_t> bin_scratch_;   // and its wealth and grain bins
+    std::vector<std::int64_t> copies_;        // add_histograms' four copies of each histogram
     std::vector<int> hist_year_index_;
     std::vector<std::size_t> samples_;  // the current unit's sample households, by index in the block
     std::size_t first_sample_ = 0;      // their first index in held_k_
