@@ -377,7 +377,8 @@ TEST_CASE("detmath lanes are bit-identical to scalar detmath on every target", "
                           {simd::MathFn::to_fixed, "to_fixed"},
                           {simd::MathFn::gini_bin, "gini_bin"},
                           {simd::MathFn::normal_z0_f, "normal_z0_f"},
-                          {simd::MathFn::exp_small_f, "exp_small_f"}};
+                          {simd::MathFn::exp_small_f, "exp_small_f"},
+                          {simd::MathFn::one_minus_exp_neg_f, "one_minus_exp_neg_f"}};
     for (const auto& target : available_simd_targets()) {
         DYNAMIC_SECTION("target " << target) {
             for (const auto& c : cases) {
@@ -397,6 +398,12 @@ TEST_CASE("detmath lanes are bit-identical to scalar detmath on every target", "
                         if (!(std::fabs(v) <= 87.0)) v = std::isfinite(v) ? std::fmod(v, 87.0) : 0.5;  // the domain
                     for (const double v : {-87.0, 87.0, 0.0, -0.0, 0.34657359, -0.34657359, 41.5, -41.5})
                         in.push_back(v);
+                }
+                if (c.f == simd::MathFn::one_minus_exp_neg_f) {
+                    for (auto& v : in) v = std::fmod(std::fabs(v), 100.0) - 1.0;  // the activation rates' range and more
+                    for (const double v : {0.0, -0.0, 80.0, 81.0, 1e-30, 1e30, -1e30})
+                        in.push_back(v);
+                    in.push_back(std::numeric_limits<double>::quiet_NaN());
                 }
                 if (c.f == simd::MathFn::normal_z0_f) {
                     // the ends of both words' ranges: u0 = 2^-24 and 1, u1 = 0 and the quadrant edges
@@ -440,6 +447,9 @@ TEST_CASE("detmath lanes are bit-identical to scalar detmath on every target", "
                             break;
                         }
                         case simd::MathFn::exp_small_f: ref = fmath::exp_small(static_cast<float>(v)); break;
+                        case simd::MathFn::one_minus_exp_neg_f:
+                            ref = fmath::one_minus_exp_neg(static_cast<float>(v));
+                            break;
                     }
                     // NaN results: any NaN is a NaN, but detmath propagates the input's, so require bits.
                     if (bits(out[i]) != bits(ref)) {

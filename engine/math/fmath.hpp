@@ -107,6 +107,16 @@ inline float exp_small(float x) {
     return y * from_bits(static_cast<std::uint32_t>(ni + 127) << 23);
 }
 
+// 1 − e^−x in float, with x clamped to [0, 80] (NaN to 0): a screen for
+// comparisons with detmath's exact 1 − e^−x, not a replacement. Its absolute
+// error is below 2^-23 (exp_small within one ulp of a value ≤ 1, and the
+// subtraction rounded once; beyond 80 both are 1), tested against long double
+// in tests/test_detmath.cpp.
+inline float one_minus_exp_neg(float x) {
+    const float c = x > 0.0f ? (x < 80.0f ? x : 80.0f) : 0.0f;
+    return 1.0f - exp_small(-c);
+}
+
 // The household weather's standard normal from two words (Box–Muller,
 // cosine half): u0 = (⌊w0/2^8⌋ + 1)·2^-24 in (0, 1], u1 = ⌊w1/2^8⌋·2^-24 in
 // [0, 1), z = sqrt(−2·log u0)·cos(2π·u1). Every step is exact up to the

@@ -529,6 +529,17 @@ HWY_INLINE void ExpSmallFK(const VF32* x, VF32* y) {
     ARTEL_K p[k] = hn::Add(hn::Mul(p[k], r[k]), F(5.0000001201e-1f));
     ARTEL_K y[k] = hn::Mul(hn::Add(hn::Add(hn::Mul(p[k], z[k]), r[k]), F(1.0f)), scale[k]);
 }
+// fmath::one_minus_exp_neg lane-wise, K vectors at once.
+template <int K>
+HWY_INLINE void OneMinusExpNegFK(const VF32* x, VF32* y) {
+    const DF32 d;
+    VF32 c[K];
+    ARTEL_K c[k] = hn::Neg(hn::IfThenElse(hn::Gt(x[k], hn::Zero(d)),
+                                          hn::IfThenElse(hn::Lt(x[k], hn::Set(d, 80.0f)), x[k], hn::Set(d, 80.0f)),
+                                          hn::Zero(d)));
+    ExpSmallFK<K>(c, y);
+    ARTEL_K y[k] = hn::Sub(hn::Set(d, 1.0f), y[k]);
+}
 #endif  // HWY_TARGET != HWY_SCALAR
 
 // ---- tallies ----------------------------------------------------------------

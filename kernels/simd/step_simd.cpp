@@ -1321,26 +1321,59 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                 ARTEL_U cand[u] = hn::Or(join[u], is1[u]);
                 if (AnyOf<U>(cand)) {
                     // the activation rate in float, its hazard in double
-                    constexpr int V = U * kHalves;
-                    dv::VF a[V], hz[V];
-                    dv::VU wa[V];
+                    VF af[U];
+                    ARTEL_U af[u] = hn::Add(
+                        hn::Add(hn::Add(SetF(hc.a0), hn::Mul(SetF(hc.a_lit), have_lit_share
+                                                                                  ? lit_share[u]
+                                                                                  : LitShare(literate[u], adults[u]))),
+                                hn::Mul(SetF(hc.a_skill), skill[u])),
+                        SetF(hc.act_bonus));
+                    bool exact = true;
+#if HWY_TARGET != HWY_SCALAR
+                    // The draw is u < h with u = (w + 1/2)·2^-32 and h the
+                    // exact double hazard, which cost 4% of the kernel in
+                    // double halves. It is decided in float instead wherever
+                    // that is certain: hf = fmath::one_minus_exp_neg(a) is
+                    // within 2^-23 of h (tests/test_detmath.cpp checks 2^-22)
+                    // and uf = ⌊w/2^8⌋·2^-24 ≤ u < uf + 2^-24, so with the
+                    // margin M = 2^-16, uf < hf − M means u < h and
+                    // uf > hf + M means u > h (each float operation rounds by
+                    // at most 2^-24 here). A vector with a lane in between
+                    // (probability about 2^-15 per lane) takes the exact way.
+                    constexpr float kMargin = 0x1p-16f;
+                    VF hf[U];
+                    OneMinusExpNegFK<U>(af, hf);
+                    MF yes[U], unsure[U];
                     ARTEL_U {
-                        const VF af = hn::Add(
-                            hn::Add(hn::Add(SetF(hc.a0), hn::Mul(SetF(hc.a_lit),
-                                                                 have_lit_share ? lit_share[u]
-                                                                                : LitShare(literate[u], adults[u]))),
-                                    hn::Mul(SetF(hc.a_skill), skill[u])),
-                            SetF(hc.act_bonus));
-                        Halves(af, a + u * kHalves);
-                        Halves(w1[u].w[1], wa + u * kHalves);
+                        const VF uf = hn::Mul(I2F(hn::BitCast(di, hn::ShiftRight<8>(w1[u].w[1]))), SetF(0x1p-24f));
+                        yes[u] = hn::Lt(uf, hn::Sub(hf[u], SetF(kMargin)));
+                        const MF no = hn::Gt(uf, hn::Add(hf[u], SetF(kMargin)));
+                        unsure[u] = hn::AndNot(hn::Or(yes[u], no), cand[u]);
                     }
-                    HazardK<V>(a, hz);
-                    ARTEL_U {
-                        dv::MF mh[kHalves];
-                        for (int q = 0; q < kHalves; ++q)
-                            mh[q] = hn::Lt(dv::Uniform(wa[u * kHalves + q]), hz[u * kHalves + q]);
-                        act[u] = hn::And(cand[u], JoinM(mh));
-                        nc[u] = Sel(act[u], SetI(2), nc[u]);
+                    exact = AnyOf<U>(unsure);
+                    if (!exact) {
+                        ARTEL_U {
+                            act[u] = hn::And(cand[u], yes[u]);
+                            nc[u] = Sel(act[u], SetI(2), nc[u]);
+                        }
+                    }
+#endif
+                    if (exact) {
+                        constexpr int V = U * kHalves;
+                        dv::VF a[V], hz[V];
+                        dv::VU wa[V];
+                        ARTEL_U {
+                            Halves(af[u], a + u * kHalves);
+                            Halves(w1[u].w[1], wa + u * kHalves);
+                        }
+                        HazardK<V>(a, hz);
+                        ARTEL_U {
+                            dv::MF mh[kHalves];
+                            for (int q = 0; q < kHalves; ++q)
+                                mh[q] = hn::Lt(dv::Uniform(wa[u * kHalves + q]), hz[u * kHalves + q]);
+                            act[u] = hn::And(cand[u], JoinM(mh));
+                            nc[u] = Sel(act[u], SetI(2), nc[u]);
+                        }
                     }
                 }
             }
@@ -2059,7 +2092,7 @@ void MathLanes(int f, const double* in, double* out, std::size_t n) {
     const DU du;
     const std::size_t N = hn::Lanes(df);
     alignas(64) double a[kMaxN], r[kMaxN];
-    if (f == 8 || f == 9) {  // fmath::normal_z0 or exp_small: two double vectors' lanes per float vector
+    if (f == 8 || f == 9 || f == 10) {  // fmath's normal_z0, exp_small, one_minus_exp_neg: two double vectors' lanes per float vector
         alignas(64) std::uint64_t b0[2 * kMaxN], b1[2 * kMaxN];
         alignas(64) double r2[2 * kMaxN];
         for (std::size_t i = 0; i < n; i += 2 * N) {
@@ -2071,8 +2104,9 @@ void MathLanes(int f, const double* in, double* out, std::size_t n) {
             }
 #if HWY_TARGET == HWY_SCALAR
             for (std::size_t l = 0; l < 2; ++l)
-                r2[l] = f == 8 ? fmath::normal_z0(static_cast<std::uint32_t>(b0[l]), static_cast<std::uint32_t>(b1[l]))
-                               : fmath::exp_small(static_cast<float>(l < m ? in[i + l] : 0.0));
+                r2[l] = f == 8    ? fmath::normal_z0(static_cast<std::uint32_t>(b0[l]), static_cast<std::uint32_t>(b1[l]))
+                        : f == 9 ? fmath::exp_small(static_cast<float>(l < m ? in[i + l] : 0.0))
+                                 : fmath::one_minus_exp_neg(static_cast<float>(l < m ? in[i + l] : 0.0));
 #else
             const VU32 w0 = PackWords(hn::Load(du, b0), hn::Load(du, b0 + N));
             const VU32 w1 = PackWords(hn::Load(du, b1), hn::Load(du, b1 + N));
@@ -2084,7 +2118,10 @@ void MathLanes(int f, const double* in, double* out, std::size_t n) {
                 alignas(64) float xs[2 * kMaxN];
                 for (std::size_t l = 0; l < 2 * N; ++l) xs[l] = static_cast<float>(l < m ? in[i + l] : 0.0);
                 const VF32 x = hn::Load(d32, xs);
-                ExpSmallFK<1>(&x, &z);
+                if (f == 9)
+                    ExpSmallFK<1>(&x, &z);
+                else
+                    OneMinusExpNegFK<1>(&x, &z);
             }
             VF lo, hi;
             Widen(z, lo, hi);

@@ -81,6 +81,7 @@ enum class MathFn : int {
     gini_bin = 7,      // gini_bin(x) (result as double)
     normal_z0_f = 8,   // fmath::normal_z0(w0, w1) (as double), words as for normal_z0
     exp_small_f = 9,   // fmath::exp_small(float(x)) (as double), |x| <= 87
+    one_minus_exp_neg_f = 10,  // fmath::one_minus_exp_neg(float(x)) (as double)
 };
 // out[i] = f(in[i]) lanes-wide.
 void math_lanes(const std::string& target, MathFn f, const double* in, double* out, std::size_t n);
