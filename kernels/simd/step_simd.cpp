@@ -480,9 +480,12 @@ HWY_INLINE VI GiniBinF(VF w) {
 
 // tab[n] lane-wise for n in [0, 16], from registers: the table in chunks of
 // one vector, each looked up by a lane permutation (vpermd on AVX2), the
-// chunk chosen by n.
-HWY_INLINE VI Lookup17(const std::int32_t* tab, VI n) {
+// chunk chosen by n. `fits`: the caller knows that every lane's n is below
+// the lane count, so the first chunk is the whole answer (on AVX2 one
+// permutation instead of three and their selects).
+HWY_INLINE VI Lookup17(const std::int32_t* tab, VI n, bool fits) {
 #if HWY_TARGET == HWY_SCALAR
+    (void)fits;
     return SetI(tab[hn::GetLane(n)]);
 #else
     const DI di;
@@ -490,26 +493,39 @@ HWY_INLINE VI Lookup17(const std::int32_t* tab, VI n) {
     const VI local = hn::And(n, SetI(static_cast<std::int32_t>(L - 1)));
     const auto idx = hn::IndicesFromVec(di, local);
     VI r = hn::TableLookupLanes(hn::Load(di, tab), idx);
+    if (fits) return r;
     for (std::size_t c = L; c < static_cast<std::size_t>(Tests01::kRows); c += L)
         r = hn::IfThenElse(hn::Gt(n, SetI(static_cast<std::int32_t>(c) - 1)),
                            hn::TableLookupLanes(hn::Load(di, tab + c), idx), r);
     return r;
 #endif
 }
+// Whether every lane of the U vectors v is below the lane count: then every
+// count bounded by v fits Lookup17's first chunk. Households have at most
+// birth_cap (7 by default) persons unless they start larger, so on AVX2 and
+// AVX-512 this holds almost always.
+template <int U>
+HWY_INLINE bool FitsOneChunk(const VI* v) {
+    const DI di;
+    const VI lanes = SetI(static_cast<std::int32_t>(hn::Lanes(di)));
+    bool fits = true;
+    for (int u = 0; u < U; ++u) fits = fits && hn::AllTrue(di, hn::Lt(v[u], lanes));
+    return fits;
+}
 // w >= T lane-wise for the Tests01 entries e (w ^ 2^31 in ws).
-HWY_INLINE MI Passes(VI ws, const std::int32_t* e, VI n) { return hn::Gt(ws, Lookup17(e, n)); }
+HWY_INLINE MI Passes(VI ws, const std::int32_t* e, VI n, bool fits) { return hn::Gt(ws, Lookup17(e, n, fits)); }
 HWY_INLINE VI SignFlip(VU w) { return hn::BitCast(DI(), hn::Xor(w, SetU(0x80000000u))); }
 
 // Binomial(n, p) of the table T by inversion of w (BinomialAt): the tests
 // k = 0, 1 in registers (t, T's first two thresholds), the exact 64-bit path
 // (BinomialF) for a vector where some lane may have X >= 2 or where t cannot
 // hold T. The same X either way.
-HWY_INLINE VI Binomial01(const Tests01& t, const std::int64_t* T, VI n, VU w) {
+HWY_INLINE VI Binomial01(const Tests01& t, const std::int64_t* T, VI n, VU w, bool fits) {
     if (HWY_UNLIKELY(!t.ok)) return BinomialF(T, n, w);
     const VI ws = SignFlip(w);
-    const MI p1 = Passes(ws, t.e1, n);
+    const MI p1 = Passes(ws, t.e1, n, fits);
     if (HWY_UNLIKELY(!hn::AllFalse(DI(), p1))) return BinomialF(T, n, w);
-    return hn::Neg(hn::VecFromMask(DI(), Passes(ws, t.e0, n)));
+    return hn::Neg(hn::VecFromMask(DI(), Passes(ws, t.e0, n, fits)));
 }
 
 HWY_INLINE void CountUsed(MF m, std::int64_t per_lane = 1) {
@@ -1112,18 +1128,20 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             }
             // Coming of age, then deaths: one binomial per word (each lane's n
             // picks its row of the table; dead lanes have n = 0, hence 0).
+            // Every n is at most the size after births.
+            const bool fits = FitsOneChunk<U>(size);
             ARTEL_U {
                 const MI live = ToI(alive[u]);
-                const VI came = Binomial01(*yc.q_age, yc.b_age, ch[u], dem[u].w[kComeOfAge]);
-                const VI schooled = Binomial01(*yc.q_school, yc.b_school, came, dem[u].w[kSchooled]);
+                const VI came = Binomial01(*yc.q_age, yc.b_age, ch[u], dem[u].w[kComeOfAge], fits);
+                const VI schooled = Binomial01(*yc.q_school, yc.b_school, came, dem[u].w[kSchooled], fits);
                 adults[u] = hn::Add(adults[u], came);
                 literate[u] = hn::Add(literate[u], schooled);
                 const VI lit = hn::IfThenElseZero(live, literate[u]);
                 const VI ill = hn::IfThenElseZero(live, hn::Sub(adults[u], literate[u]));
                 const VI kids = hn::IfThenElseZero(live, hn::Sub(size[u], adults[u]));
-                const VI dead_lit = Binomial01(*yc.q_adult_death, yc.b_adult_death, lit, dem[u].w[kDeathsLiterate]);
-                const VI dead_ill = Binomial01(*yc.q_adult_death, yc.b_adult_death, ill, dem[u].w[kDeathsIlliterate]);
-                const VI dead_child = Binomial01(*yc.q_child_death, yc.b_child_death, kids, w3[u]);
+                const VI dead_lit = Binomial01(*yc.q_adult_death, yc.b_adult_death, lit, dem[u].w[kDeathsLiterate], fits);
+                const VI dead_ill = Binomial01(*yc.q_adult_death, yc.b_adult_death, ill, dem[u].w[kDeathsIlliterate], fits);
+                const VI dead_child = Binomial01(*yc.q_child_death, yc.b_child_death, kids, w3[u], fits);
                 const VI dead_ad = hn::Add(dead_lit, dead_ill);
                 const VI dead = hn::Add(dead_ad, dead_child);
                 literate[u] = hn::Sub(literate[u], dead_lit);
@@ -1257,6 +1275,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
             // nobody learns).
             const LearnConst& lc = *vc.learn;
             const Words* w1 = block(kLearned / 4);
+            const bool fits = FitsOneChunk<U>(size);  // illiterate <= size
             ARTEL_U {
                 const VI n = illiterate[u];
                 const VU w = w1[u].w[kLearned % 4];
@@ -1269,8 +1288,8 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                 if (!exact) {
                     const VI ws = SignFlip(w);
                     const MI a = ToI(act[u]);
-                    const MI p0 = hn::Gt(ws, Sel(a, Lookup17(lc.t_active.e0, n), Lookup17(lc.t_other.e0, n)));
-                    const MI p1 = hn::Gt(ws, Sel(a, Lookup17(lc.t_active.e1, n), Lookup17(lc.t_other.e1, n)));
+                    const MI p0 = hn::Gt(ws, Sel(a, Lookup17(lc.t_active.e0, n, fits), Lookup17(lc.t_other.e0, n, fits)));
+                    const MI p1 = hn::Gt(ws, Sel(a, Lookup17(lc.t_active.e1, n, fits), Lookup17(lc.t_other.e1, n, fits)));
                     k = hn::Neg(hn::Add(hn::VecFromMask(di, p0), hn::VecFromMask(di, p1)));
                     exact = !hn::AllFalse(di, hn::And(p1, hn::Gt(n, SetI(2))));
                 }
