@@ -6,6 +6,7 @@
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -751,14 +752,20 @@ void Dataset::write_rows(hsize_t first_row, hsize_t nrows, std::span<const T> da
 
 template <Element T>
 std::vector<T> Dataset::read() const {
+    std::vector<T> out;
+    read_into(out);
+    return out;
+}
+
+template <Element T>
+void Dataset::read_into(std::vector<T>& out) const {
     const hid_t ds = id();
     const std::string doing = "read dataset '" + path_ + "'" + in_file(file_);
     require_type<T>(ds, doing);
-    std::vector<T> out(product(dims()));
+    out.resize(product(dims()));
     if (!out.empty())
         check(H5Dread(ds, Traits<T>::mem(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
               [&] { return doing; });
-    return out;
 }
 
 template <Element T>
@@ -802,6 +809,97 @@ std::vector<std::string> Dataset::read_strings() const {
         for (hsize_t i = 0; i < n; ++i) out.push_back(from_fixed(buf.data() + i * size, size, pad));
     }
     return out;
+}
+
+// ---- chunks filtered off HDF5's thread -----------------------------------------
+
+std::size_t ChunkLayout::chunk_bytes() const { return static_cast<std::size_t>(product(chunk)) * element_size; }
+
+ChunkLayout Dataset::chunk_layout() const {
+    const hid_t ds = id();
+    const std::string doing = "read the chunk layout of dataset '" + path_ + "'" + in_file(file_);
+    auto what = [&] { return doing; };
+    ChunkLayout c;
+    detail::Handle dcpl(check_id(H5Dget_create_plist(ds), what));
+    detail::Handle type(check_id(H5Dget_type(ds), what));
+    c.element_size = H5Tget_size(type.get());
+    const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+    if (layout < 0) fail_hdf5(doing);
+    if (layout != H5D_CHUNKED) return c;
+    const int rank = H5Pget_chunk(dcpl.get(), 0, nullptr);
+    if (rank < 0) fail_hdf5(doing);
+    c.chunk.resize(static_cast<std::size_t>(rank));
+    check(H5Pget_chunk(dcpl.get(), rank, c.chunk.data()), what);
+    const int nfilters = H5Pget_nfilters(dcpl.get());
+    if (nfilters < 0) fail_hdf5(doing);
+    for (int i = 0; i < nfilters; ++i) {
+        unsigned flags = 0, config = 0, cd[8] = {};
+        std::size_t ncd = 8;
+        const H5Z_filter_t f =
+            H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &ncd, cd, 0, nullptr, &config);
+        if (f < 0) fail_hdf5(doing);
+        if (f == H5Z_FILTER_SHUFFLE && i == 0) {
+            c.shuffle = true;
+        } else if (f == H5Z_FILTER_DEFLATE && i == nfilters - 1 && ncd >= 1 && cd[0] >= 1 && cd[0] <= 9) {
+            c.deflate = static_cast<int>(cd[0]);
+        } else {
+            fail(doing, "filter " + std::to_string(f) + " at position " + std::to_string(i) +
+                            " is not one that filter_chunk applies (shuffle, then deflate)");
+        }
+    }
+    c.fill.assign(c.element_size, 0);  // HDF5's default fill: zero bytes
+    H5D_fill_value_t defined{};
+    check(H5Pfill_value_defined(dcpl.get(), &defined), what);
+    if (defined == H5D_FILL_VALUE_USER_DEFINED) check(H5Pget_fill_value(dcpl.get(), type.get(), c.fill.data()), what);
+    detail::Handle dapl(check_id(H5Dget_access_plist(ds), what));
+    std::size_t nslots = 0, nbytes = 0;
+    double w0 = 0;
+    check(H5Pget_chunk_cache(dapl.get(), &nslots, &nbytes, &w0), what);
+    c.cache_bytes = nbytes;
+    return c;
+}
+
+std::vector<unsigned char> filter_chunk(const ChunkLayout& layout, std::span<const unsigned char> raw) {
+    if (raw.size() != layout.chunk_bytes())
+        throw Error("HDF5: cannot filter a chunk: got " + std::to_string(raw.size()) + " bytes for a chunk of " +
+                    std::to_string(layout.chunk_bytes()));
+    // H5Zshuffle.c: byte k of every element together, elements in order;
+    // nothing is done for 1-byte elements or a single element.
+    const std::size_t size = layout.element_size, n = size ? raw.size() / size : 0;
+    std::vector<unsigned char> shuffled;
+    std::span<const unsigned char> in = raw;
+    if (layout.shuffle && size > 1 && n > 1) {
+        shuffled.resize(raw.size());
+        for (std::size_t k = 0; k < size; ++k)
+            for (std::size_t i = 0; i < n; ++i) shuffled[k * n + i] = raw[i * size + k];
+        in = shuffled;
+    }
+    if (layout.deflate == 0) return {in.begin(), in.end()};
+    // H5Zdeflate.c: compress2 at the dataset's level, into a buffer larger
+    // than zlib's bound (so it cannot fail for want of space).
+    uLongf out_size = compressBound(static_cast<uLong>(in.size()));
+    std::vector<unsigned char> out(out_size);
+    const int status = compress2(out.data(), &out_size, in.data(), static_cast<uLong>(in.size()), layout.deflate);
+    if (status != Z_OK) throw Error("HDF5: cannot filter a chunk: zlib's compress2 returned " + std::to_string(status));
+    out.resize(out_size);
+    return out;
+}
+
+void Dataset::write_chunk(const ChunkLayout& layout, std::span<const hsize_t> offset,
+                          std::span<const unsigned char> filtered) {
+    const hid_t ds = id();
+    const std::vector<hsize_t> at(offset.begin(), offset.end());
+    const std::string doing = "write the chunk at " + shape_text(at) + " of dataset '" + path_ + "'" + in_file(file_);
+    if (layout.chunk.empty()) fail(doing, "the dataset is not chunked");
+    if (offset.size() != layout.chunk.size())
+        fail(doing, "the offset has " + std::to_string(offset.size()) + " coordinates for chunks of rank " +
+                        std::to_string(layout.chunk.size()));
+    for (std::size_t k = 0; k < offset.size(); ++k)
+        if (offset[k] % layout.chunk[k] != 0)
+            fail(doing, "the offset is not on a chunk boundary " + shape_text(layout.chunk));
+    if (filtered.size() > std::numeric_limits<std::uint32_t>::max()) fail(doing, "the chunk is larger than 4 GiB");
+    // Filter mask 0: every filter of the pipeline was applied.
+    check(H5Dwrite_chunk(ds, H5P_DEFAULT, 0, offset.data(), filtered.size(), filtered.data()), [&] { return doing; });
 }
 
 void Dataset::make_dimension_scale(std::string_view dim_name) {
@@ -1049,6 +1147,7 @@ void File::close() {
     template void Dataset::write<T>(std::span<const T>);                              \
     template void Dataset::write_rows<T>(hsize_t, hsize_t, std::span<const T>);       \
     template std::vector<T> Dataset::read<T>() const;                                 \
+    template void Dataset::read_into<T>(std::vector<T>&) const;                       \
     template std::vector<T> Dataset::read_rows<T>(hsize_t, hsize_t) const;
 
 ARTEL_H5_INSTANTIATE(double)
