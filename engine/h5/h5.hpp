@@ -308,13 +308,11 @@ class Group : public Object {
     template <Element T>
     Dataset create_dataset(std::string_view name, std::vector<hsize_t> dims,
                            const DatasetOptions& options = {});
+    // As create_dataset, then write (with the checks write makes, on what
+    // was just created rather than asked of HDF5 again).
     template <Element T>
     Dataset write_dataset(std::string_view name, std::span<const T> data, std::vector<hsize_t> dims,
-                          const DatasetOptions& options = {}) {
-        Dataset ds = create_dataset<T>(name, std::move(dims), options);
-        ds.write<T>(data);
-        return ds;
-    }
+                          const DatasetOptions& options = {});
     template <Element T>
     Dataset write_dataset(std::string_view name, const std::vector<T>& data, std::vector<hsize_t> dims,
                           const DatasetOptions& options = {}) {
