@@ -6,6 +6,7 @@
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -325,16 +326,39 @@ struct AttrWrite {
     const void* data;
 };
 
-void replace_attr(hid_t obj, const std::string& name, const AttrWrite& w, const std::string& doing) {
-    auto what = [&] { return doing; };
-    if (check_tri(H5Aexists(obj, name.c_str()), what)) check(H5Adelete(obj, name.c_str()), what);
-    detail::Handle attr(
-        check_id(H5Acreate2(obj, name.c_str(), w.file_type, w.space, H5P_DEFAULT, H5P_DEFAULT), what));
+// Creates the attribute, or replaces one of that name. Most attributes are
+// new: it is created first, and looked up only if that fails.
+template <class Doing>
+void replace_attr(hid_t obj, const std::string& name, const AttrWrite& w, Doing&& what) {
+    detail::Handle attr(H5Acreate2(obj, name.c_str(), w.file_type, w.space, H5P_DEFAULT, H5P_DEFAULT));
+    if (!attr.valid()) {
+        const std::string reason = hdf5_message();
+        if (!check_tri(H5Aexists(obj, name.c_str()), what)) fail(what(), reason);
+        check(H5Adelete(obj, name.c_str()), what);
+        attr = detail::Handle(
+            check_id(H5Acreate2(obj, name.c_str(), w.file_type, w.space, H5P_DEFAULT, H5P_DEFAULT), what));
+    }
     static const std::uint64_t nothing = 0;  // HDF5 wants a buffer even for no elements
     check(H5Awrite(attr.get(), w.mem_type, w.data ? w.data : &nothing), what);
 }
 
-detail::Handle scalar_space() { return detail::Handle(H5Screate(H5S_SCALAR)); }
+// Objects every call would otherwise make and close again, made once per
+// process (each HDF5 call costs ~0.5-1 thousand instructions before it does
+// anything: lock, error stack, API context). HDF5 only reads them and copies
+// what it keeps. Function statics are destroyed before HDF5 shuts down at
+// exit: HDF5 registered its atexit handler at its first call, before them.
+hid_t shared_scalar_space() {
+    static const detail::Handle space = [] {
+        detail::Handle s(H5Screate(H5S_SCALAR));
+        if (!s.valid()) fail_hdf5("make a scalar dataspace");
+        return s;
+    }();
+    return space.get();
+}
+hid_t shared_utf8_type() {
+    static const detail::Handle type = utf8_vlen_type();
+    return type.get();
+}
 detail::Handle vector_space(std::size_t n) {
     const hsize_t dim = n;
     return detail::Handle(H5Screate_simple(1, &dim, nullptr));
@@ -415,46 +439,41 @@ std::string Object::attr_doing(std::string_view verb, std::string_view name) con
 
 void Object::set_attr(std::string_view name, const std::string& value) {
     const hid_t obj = id();
-    const std::string doing = attr_doing("write", name);
-    detail::Handle type = utf8_vlen_type();
-    detail::Handle space = scalar_space();
+    const hid_t type = shared_utf8_type();
     const char* p = value.c_str();
-    replace_attr(obj, std::string(name), {type.get(), type.get(), space.get(), &p}, doing);
+    replace_attr(obj, std::string(name), {type, type, shared_scalar_space(), &p}, [&] { return attr_doing("write", name); });
 }
 
 void Object::set_attr(std::string_view name, double value) {
     const hid_t obj = id();
-    detail::Handle space = scalar_space();
-    replace_attr(obj, std::string(name), {H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space.get(), &value},
-                 attr_doing("write", name));
+    replace_attr(obj, std::string(name), {H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, shared_scalar_space(), &value},
+                 [&] { return attr_doing("write", name); });
 }
 
 void Object::set_attr(std::string_view name, std::int64_t value) {
     const hid_t obj = id();
-    detail::Handle space = scalar_space();
-    replace_attr(obj, std::string(name), {H5T_STD_I64LE, H5T_NATIVE_INT64, space.get(), &value},
-                 attr_doing("write", name));
+    replace_attr(obj, std::string(name), {H5T_STD_I64LE, H5T_NATIVE_INT64, shared_scalar_space(), &value},
+                 [&] { return attr_doing("write", name); });
 }
 
 void Object::set_attr(std::string_view name, std::uint64_t value) {
     const hid_t obj = id();
-    detail::Handle space = scalar_space();
-    replace_attr(obj, std::string(name), {H5T_STD_U64LE, H5T_NATIVE_UINT64, space.get(), &value},
-                 attr_doing("write", name));
+    replace_attr(obj, std::string(name), {H5T_STD_U64LE, H5T_NATIVE_UINT64, shared_scalar_space(), &value},
+                 [&] { return attr_doing("write", name); });
 }
 
 void Object::set_attr(std::string_view name, const std::vector<double>& values) {
     const hid_t obj = id();
     detail::Handle space = vector_space(values.size());
     replace_attr(obj, std::string(name), {H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space.get(), values.data()},
-                 attr_doing("write", name));
+                 [&] { return attr_doing("write", name); });
 }
 
 void Object::set_attr(std::string_view name, const std::vector<std::int64_t>& values) {
     const hid_t obj = id();
     detail::Handle space = vector_space(values.size());
     replace_attr(obj, std::string(name), {H5T_STD_I64LE, H5T_NATIVE_INT64, space.get(), values.data()},
-                 attr_doing("write", name));
+                 [&] { return attr_doing("write", name); });
 }
 
 bool Object::has_attr(std::string_view name) const {
@@ -559,16 +578,52 @@ std::vector<std::string> Group::children() const {
     return names;
 }
 
+namespace {
+// What H5Gcreate2 or H5Dcreate2 returned: a name already taken makes it
+// fail, and only then is the name looked up, to say so.
+template <class Doing>
+hid_t created(hid_t id, const Group& parent, std::string_view name, Doing&& doing) {
+    if (id >= 0) return id;
+    const std::string reason = hdf5_message();
+    if (parent.has(name)) fail(doing(), "the name is already taken");
+    fail(doing(), reason);
+}
+
+// Creation property lists made once (see shared_scalar_space): links
+// (groups) and attributes in creation order; floating-point datasets fill
+// with NaN.
+hid_t shared_group_create() {
+    static const detail::Handle gcpl = [] {
+        const std::string doing = "make a group creation property list";
+        detail::Handle p(check_id(H5Pcreate(H5P_GROUP_CREATE), [&] { return doing; }));
+        set_creation_order(p.get(), true, doing);
+        return p;
+    }();
+    return gcpl.get();
+}
+template <class T>
+detail::Handle dataset_create(const std::string& doing) {
+    detail::Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), [&] { return doing; }));
+    set_creation_order(dcpl.get(), false, doing);
+    if constexpr (std::is_floating_point_v<T>) {
+        const T nan = std::numeric_limits<T>::quiet_NaN();
+        check(H5Pset_fill_value(dcpl.get(), Traits<T>::mem(), &nan), [&] { return doing; });
+    }
+    return dcpl;
+}
+template <class T>
+hid_t shared_contiguous_create() {
+    static const detail::Handle dcpl = dataset_create<T>("make a dataset creation property list");
+    return dcpl.get();
+}
+}  // namespace
+
 Group Group::create_group(std::string_view name) {
     const hid_t loc = id();
     const std::string path = child_path(name);
-    const std::string doing = "create group '" + path + "'" + in_file(file_);
-    if (has(name)) fail(doing, "the name is already taken");
-    auto what = [&] { return doing; };
-    detail::Handle gcpl(check_id(H5Pcreate(H5P_GROUP_CREATE), what));
-    set_creation_order(gcpl.get(), true, doing);
-    detail::Handle g(
-        check_id(H5Gcreate2(loc, std::string(name).c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), what));
+    auto what = [&] { return "create group '" + path + "'" + in_file(file_); };
+    detail::Handle g(created(H5Gcreate2(loc, std::string(name).c_str(), H5P_DEFAULT, shared_group_create(), H5P_DEFAULT),
+                             *this, name, what));
     return Group(std::move(g), file_, path);
 }
 
@@ -602,68 +657,60 @@ Dataset Group::create_dataset(std::string_view name, std::vector<hsize_t> dims,
                               const DatasetOptions& options) {
     const hid_t loc = id();
     const std::string path = child_path(name);
-    const std::string doing =
-        "create dataset '" + path + "' " + Traits<T>::name + " " + shape_text(dims) + in_file(file_);
-    auto what = [&] { return doing; };
-    if (has(name)) fail(doing, "the name is already taken");
+    auto what = [&] {
+        return "create dataset '" + path + "' " + Traits<T>::name + " " + shape_text(dims) + in_file(file_);
+    };
 
     detail::Handle space(check_id(dims.empty()
                                       ? H5Screate(H5S_SCALAR)
                                       : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                                   what));
-    detail::Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), what));
-    set_creation_order(dcpl.get(), false, doing);
-    if constexpr (std::is_floating_point_v<T>) {
-        const T nan = std::numeric_limits<T>::quiet_NaN();
-        check(H5Pset_fill_value(dcpl.get(), Traits<T>::mem(), &nan), what);
-    }
+    detail::Handle own_dcpl;  // a chunked dataset's; contiguous ones share one
+    if (!options.chunk.empty()) own_dcpl = dataset_create<T>(what());
+    const hid_t dcpl = own_dcpl.valid() ? own_dcpl.get() : shared_contiguous_create<T>();
 
     if (options.deflate < 0 || options.deflate > 9)
-        fail(doing, "deflate level " + std::to_string(options.deflate) + " is outside 0..9");
+        fail(what(), "deflate level " + std::to_string(options.deflate) + " is outside 0..9");
     if (options.chunk.empty()) {
         if (options.deflate > 0 || options.shuffle)
-            fail(doing, "deflate and shuffle need a chunked layout (set DatasetOptions::chunk)");
+            fail(what(), "deflate and shuffle need a chunked layout (set DatasetOptions::chunk)");
     } else {
         if (options.chunk.size() != dims.size())
-            fail(doing, "chunk " + shape_text(options.chunk) + " has " +
+            fail(what(), "chunk " + shape_text(options.chunk) + " has " +
                             std::to_string(options.chunk.size()) + " extents for a rank-" +
                             std::to_string(dims.size()) + " dataset");
         if (std::find(options.chunk.begin(), options.chunk.end(), hsize_t{0}) != options.chunk.end())
-            fail(doing, "chunk " + shape_text(options.chunk) + " has a zero extent");
+            fail(what(), "chunk " + shape_text(options.chunk) + " has a zero extent");
         // HDF5 cannot chunk a fixed zero-length axis: such a dataset holds
         // nothing, so it is stored contiguous and uncompressed.
         if (std::find(dims.begin(), dims.end(), hsize_t{0}) == dims.end()) {
             std::vector<hsize_t> chunk(dims.size());
             for (std::size_t i = 0; i < dims.size(); ++i) chunk[i] = std::min(options.chunk[i], dims[i]);
-            check(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), what);
-            if (options.shuffle) check(H5Pset_shuffle(dcpl.get()), what);
-            if (options.deflate > 0)
-                check(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(options.deflate)), what);
+            check(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), what);
+            if (options.shuffle) check(H5Pset_shuffle(dcpl), what);
+            if (options.deflate > 0) check(H5Pset_deflate(dcpl, static_cast<unsigned>(options.deflate)), what);
         }
     }
-    detail::Handle ds(check_id(H5Dcreate2(loc, std::string(name).c_str(), Traits<T>::file(), space.get(),
-                                          H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
-                               what));
+    detail::Handle ds(created(H5Dcreate2(loc, std::string(name).c_str(), Traits<T>::file(), space.get(),
+                                         H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                              *this, name, what));
     return Dataset(std::move(ds), file_, path);
 }
 
 Dataset Group::write_strings(std::string_view name, const std::vector<std::string>& values) {
     const hid_t loc = id();
     const std::string path = child_path(name);
-    const std::string doing = "write strings '" + path + "'" + in_file(file_);
-    auto what = [&] { return doing; };
-    if (has(name)) fail(doing, "the name is already taken");
-    detail::Handle type = utf8_vlen_type();
+    auto what = [&] { return "write strings '" + path + "'" + in_file(file_); };
+    const hid_t type = shared_utf8_type();
     detail::Handle space(check_id(vector_space(values.size()).release(), what));
-    detail::Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), what));
-    set_creation_order(dcpl.get(), false, doing);
-    detail::Handle ds(check_id(H5Dcreate2(loc, std::string(name).c_str(), type.get(), space.get(),
-                                          H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
-                               what));
+    // (integers' property list: attributes in creation order, no fill value)
+    detail::Handle ds(created(H5Dcreate2(loc, std::string(name).c_str(), type, space.get(), H5P_DEFAULT,
+                                         shared_contiguous_create<std::int64_t>(), H5P_DEFAULT),
+                              *this, name, what));
     if (!values.empty()) {
         std::vector<const char*> ptrs(values.size());
         for (std::size_t i = 0; i < values.size(); ++i) ptrs[i] = values[i].c_str();
-        check(H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), what);
+        check(H5Dwrite(ds.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), what);
     }
     return Dataset(std::move(ds), file_, path);
 }
@@ -736,6 +783,18 @@ void Dataset::write(std::span<const T> data) {
 }
 
 template <Element T>
+Dataset Group::write_dataset(std::string_view name, std::span<const T> data, std::vector<hsize_t> dims,
+                             const DatasetOptions& options) {
+    const hsize_t n = product(dims);
+    const std::string shape = shape_text(dims);
+    Dataset ds = create_dataset<T>(name, std::move(dims), options);
+    auto what = [&] { return "write dataset '" + ds.path_ + "'" + in_file(file_); };
+    if (data.size() != n) fail(what(), size_mismatch(data.size(), n, shape));
+    if (n > 0) check(H5Dwrite(ds.id(), Traits<T>::mem(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), what);
+    return ds;
+}
+
+template <Element T>
 void Dataset::write_rows(hsize_t first_row, hsize_t nrows, std::span<const T> data) {
     const hid_t ds = id();
     const std::string doing = "write dataset '" + path_ + "' " + rows_text(first_row, nrows) + in_file(file_);
@@ -751,14 +810,20 @@ void Dataset::write_rows(hsize_t first_row, hsize_t nrows, std::span<const T> da
 
 template <Element T>
 std::vector<T> Dataset::read() const {
+    std::vector<T> out;
+    read_into(out);
+    return out;
+}
+
+template <Element T>
+void Dataset::read_into(std::vector<T>& out) const {
     const hid_t ds = id();
     const std::string doing = "read dataset '" + path_ + "'" + in_file(file_);
     require_type<T>(ds, doing);
-    std::vector<T> out(product(dims()));
+    out.resize(product(dims()));
     if (!out.empty())
         check(H5Dread(ds, Traits<T>::mem(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
               [&] { return doing; });
-    return out;
 }
 
 template <Element T>
@@ -802,6 +867,97 @@ std::vector<std::string> Dataset::read_strings() const {
         for (hsize_t i = 0; i < n; ++i) out.push_back(from_fixed(buf.data() + i * size, size, pad));
     }
     return out;
+}
+
+// ---- chunks filtered off HDF5's thread -----------------------------------------
+
+std::size_t ChunkLayout::chunk_bytes() const { return static_cast<std::size_t>(product(chunk)) * element_size; }
+
+ChunkLayout Dataset::chunk_layout() const {
+    const hid_t ds = id();
+    const std::string doing = "read the chunk layout of dataset '" + path_ + "'" + in_file(file_);
+    auto what = [&] { return doing; };
+    ChunkLayout c;
+    detail::Handle dcpl(check_id(H5Dget_create_plist(ds), what));
+    detail::Handle type(check_id(H5Dget_type(ds), what));
+    c.element_size = H5Tget_size(type.get());
+    const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+    if (layout < 0) fail_hdf5(doing);
+    if (layout != H5D_CHUNKED) return c;
+    const int rank = H5Pget_chunk(dcpl.get(), 0, nullptr);
+    if (rank < 0) fail_hdf5(doing);
+    c.chunk.resize(static_cast<std::size_t>(rank));
+    check(H5Pget_chunk(dcpl.get(), rank, c.chunk.data()), what);
+    const int nfilters = H5Pget_nfilters(dcpl.get());
+    if (nfilters < 0) fail_hdf5(doing);
+    for (int i = 0; i < nfilters; ++i) {
+        unsigned flags = 0, config = 0, cd[8] = {};
+        std::size_t ncd = 8;
+        const H5Z_filter_t f =
+            H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &ncd, cd, 0, nullptr, &config);
+        if (f < 0) fail_hdf5(doing);
+        if (f == H5Z_FILTER_SHUFFLE && i == 0) {
+            c.shuffle = true;
+        } else if (f == H5Z_FILTER_DEFLATE && i == nfilters - 1 && ncd >= 1 && cd[0] >= 1 && cd[0] <= 9) {
+            c.deflate = static_cast<int>(cd[0]);
+        } else {
+            fail(doing, "filter " + std::to_string(f) + " at position " + std::to_string(i) +
+                            " is not one that filter_chunk applies (shuffle, then deflate)");
+        }
+    }
+    c.fill.assign(c.element_size, 0);  // HDF5's default fill: zero bytes
+    H5D_fill_value_t defined{};
+    check(H5Pfill_value_defined(dcpl.get(), &defined), what);
+    if (defined == H5D_FILL_VALUE_USER_DEFINED) check(H5Pget_fill_value(dcpl.get(), type.get(), c.fill.data()), what);
+    detail::Handle dapl(check_id(H5Dget_access_plist(ds), what));
+    std::size_t nslots = 0, nbytes = 0;
+    double w0 = 0;
+    check(H5Pget_chunk_cache(dapl.get(), &nslots, &nbytes, &w0), what);
+    c.cache_bytes = nbytes;
+    return c;
+}
+
+std::vector<unsigned char> filter_chunk(const ChunkLayout& layout, std::span<const unsigned char> raw) {
+    if (raw.size() != layout.chunk_bytes())
+        throw Error("HDF5: cannot filter a chunk: got " + std::to_string(raw.size()) + " bytes for a chunk of " +
+                    std::to_string(layout.chunk_bytes()));
+    // H5Zshuffle.c: byte k of every element together, elements in order;
+    // nothing is done for 1-byte elements or a single element.
+    const std::size_t size = layout.element_size, n = size ? raw.size() / size : 0;
+    std::vector<unsigned char> shuffled;
+    std::span<const unsigned char> in = raw;
+    if (layout.shuffle && size > 1 && n > 1) {
+        shuffled.resize(raw.size());
+        for (std::size_t k = 0; k < size; ++k)
+            for (std::size_t i = 0; i < n; ++i) shuffled[k * n + i] = raw[i * size + k];
+        in = shuffled;
+    }
+    if (layout.deflate == 0) return {in.begin(), in.end()};
+    // H5Zdeflate.c: compress2 at the dataset's level, into a buffer larger
+    // than zlib's bound (so it cannot fail for want of space).
+    uLongf out_size = compressBound(static_cast<uLong>(in.size()));
+    std::vector<unsigned char> out(out_size);
+    const int status = compress2(out.data(), &out_size, in.data(), static_cast<uLong>(in.size()), layout.deflate);
+    if (status != Z_OK) throw Error("HDF5: cannot filter a chunk: zlib's compress2 returned " + std::to_string(status));
+    out.resize(out_size);
+    return out;
+}
+
+void Dataset::write_chunk(const ChunkLayout& layout, std::span<const hsize_t> offset,
+                          std::span<const unsigned char> filtered) {
+    const hid_t ds = id();
+    const std::vector<hsize_t> at(offset.begin(), offset.end());
+    const std::string doing = "write the chunk at " + shape_text(at) + " of dataset '" + path_ + "'" + in_file(file_);
+    if (layout.chunk.empty()) fail(doing, "the dataset is not chunked");
+    if (offset.size() != layout.chunk.size())
+        fail(doing, "the offset has " + std::to_string(offset.size()) + " coordinates for chunks of rank " +
+                        std::to_string(layout.chunk.size()));
+    for (std::size_t k = 0; k < offset.size(); ++k)
+        if (offset[k] % layout.chunk[k] != 0)
+            fail(doing, "the offset is not on a chunk boundary " + shape_text(layout.chunk));
+    if (filtered.size() > std::numeric_limits<std::uint32_t>::max()) fail(doing, "the chunk is larger than 4 GiB");
+    // Filter mask 0: every filter of the pipeline was applied.
+    check(H5Dwrite_chunk(ds, H5P_DEFAULT, 0, offset.data(), filtered.size(), filtered.data()), [&] { return doing; });
 }
 
 void Dataset::make_dimension_scale(std::string_view dim_name) {
@@ -1046,9 +1202,12 @@ void File::close() {
 #define ARTEL_H5_INSTANTIATE(T)                                                       \
     template Dataset Group::create_dataset<T>(std::string_view, std::vector<hsize_t>, \
                                               const DatasetOptions&);                 \
+    template Dataset Group::write_dataset<T>(std::string_view, std::span<const T>,    \
+                                             std::vector<hsize_t>, const DatasetOptions&); \
     template void Dataset::write<T>(std::span<const T>);                              \
     template void Dataset::write_rows<T>(hsize_t, hsize_t, std::span<const T>);       \
     template std::vector<T> Dataset::read<T>() const;                                 \
+    template void Dataset::read_into<T>(std::vector<T>&) const;                       \
     template std::vector<T> Dataset::read_rows<T>(hsize_t, hsize_t) const;
 
 ARTEL_H5_INSTANTIATE(double)

@@ -84,6 +84,18 @@
 // structure (groups, datasets, scales, attributes) on one thread: the
 // dimension-scale calls (HDF5 "high level" library) are not atomic.
 //
+// ---------------------------------------------------------------------------
+// Chunks filtered off HDF5's thread (filter_chunk, Dataset::write_chunk)
+// ---------------------------------------------------------------------------
+// HDF5 filters (shuffles, deflates) a chunk on the thread that makes it leave
+// the chunk cache, at the latest when its dataset closes: a writer whose
+// hundreds of datasets each hold a partly filled chunk at the end deflates
+// them all, one after another, in the closing calls. filter_chunk does what
+// HDF5's pipeline would do to a chunk, with the same zlib and the same
+// settings, so it stores the same bytes; it makes no HDF5 call and can run on
+// any thread. write_chunk stores such bytes as they are (H5Dwrite_chunk) and
+// drops HDF5's cached copy of that chunk without writing it.
+//
 // Lifetime: File::close() refuses to close while Groups or Datasets of the
 // file are still alive, so a file that close() returned from is complete on
 // disk (safe to rename 'x.partial' to 'x'). The destructor closes quietly.
@@ -119,6 +131,22 @@ struct DatasetOptions {
     int deflate = 0;               // 0 = none, 1..9 = zlib level; needs chunk
     bool shuffle = false;          // byte shuffle before deflate; needs chunk
 };
+
+// How a dataset's chunks are stored: what filter_chunk needs.
+struct ChunkLayout {
+    std::vector<hsize_t> chunk;       // extents; empty when not chunked
+    std::size_t element_size = 0;     // bytes
+    bool shuffle = false;             // bytes shuffled, before deflate
+    int deflate = 0;                  // zlib level, 0 = none
+    std::vector<unsigned char> fill;  // one element of the fill value, as stored
+    std::size_t cache_bytes = 0;      // the dataset's chunk cache
+    std::size_t chunk_bytes() const;  // bytes of one unfiltered chunk
+};
+
+// The stored bytes of one chunk whose elements, as stored (row-major over the
+// whole chunk extent, positions past the dataset's end holding the fill
+// value), are `raw`.
+std::vector<unsigned char> filter_chunk(const ChunkLayout& layout, std::span<const unsigned char> raw);
 
 namespace detail {
 // Owns one HDF5 identifier (file, group, dataset, dataspace, type, property
@@ -222,7 +250,19 @@ class Dataset : public Object {
     std::vector<T> read() const;
     template <Element T>
     std::vector<T> read_rows(hsize_t first_row, hsize_t nrows) const;
+    // As read(), into `out` (resized; its memory reused).
+    template <Element T>
+    void read_into(std::vector<T>& out) const;
     std::vector<std::string> read_strings() const;  // 1-D string dataset
+
+    // Chunk layout and filters; throws for filters other than those
+    // create_dataset sets (shuffle, then deflate).
+    ChunkLayout chunk_layout() const;
+    // Stores one chunk filtered by filter_chunk with this dataset's `layout`,
+    // at `offset` (element coordinates of its first element, a multiple of
+    // the chunk extents).
+    void write_chunk(const ChunkLayout& layout, std::span<const hsize_t> offset,
+                     std::span<const unsigned char> filtered);
 
     // Dimension scales (netCDF-4 / xarray). dim_name, if given, must equal
     // this dataset's name: h5netcdf names dimensions by dataset name.
@@ -268,13 +308,11 @@ class Group : public Object {
     template <Element T>
     Dataset create_dataset(std::string_view name, std::vector<hsize_t> dims,
                            const DatasetOptions& options = {});
+    // As create_dataset, then write (with the checks write makes, on what
+    // was just created rather than asked of HDF5 again).
     template <Element T>
     Dataset write_dataset(std::string_view name, std::span<const T> data, std::vector<hsize_t> dims,
-                          const DatasetOptions& options = {}) {
-        Dataset ds = create_dataset<T>(name, std::move(dims), options);
-        ds.write<T>(data);
-        return ds;
-    }
+                          const DatasetOptions& options = {});
     template <Element T>
     Dataset write_dataset(std::string_view name, const std::vector<T>& data, std::vector<hsize_t> dims,
                           const DatasetOptions& options = {}) {

@@ -1,15 +1,21 @@
 #include "engine/output/result_writer.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <deque>
+#include <exception>
 #include <limits>
 #include <numeric>
 #include <optional>
 #include <stdexcept>
 #include <system_error>
+
+#include <omp.h>
 
 #include "artel/version.hpp"
 #include "engine/h5/h5.hpp"
@@ -97,6 +103,9 @@ struct ResultWriter::Impl {
     std::vector<run::ReplicationRecord> pending;
     std::size_t npending = 0;
     std::chrono::steady_clock::time_point last_flush = std::chrono::steady_clock::now();
+    // Rows [unflushed_lo, unflushed_hi) hold every row written since the file
+    // was last flushed: chunks outside them are on disk.
+    hsize_t unflushed_lo = std::numeric_limits<hsize_t>::max(), unflushed_hi = 0;
 
     void create_layout(const RunMetadata& meta);
     void write_pending();
@@ -207,11 +216,91 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
     histograms.assign(s.n_arms() * s.histogram_cells(), 0);
 }
 
+namespace {
+// Across replications, per column of `values` (R rows of max(cols, 1)):
+// mean, standard error, finite values, and quantiles (Q x columns).
+struct Summaries {
+    std::vector<double> mean, se, q;
+    std::vector<std::int64_t> n;
+};
+
+// With `minus`, of the differences values - *minus (the paired differences to
+// the baseline).
+Summaries summarise_columns(const std::vector<double>& values, const std::vector<double>* minus, std::size_t R,
+                            std::size_t cols) {
+    const std::size_t C = std::max<std::size_t>(cols, 1), Q = stats::kQuantileLevels.size();
+    Summaries out;
+    out.mean.resize(C), out.se.resize(C), out.q.resize(Q * C), out.n.resize(C);
+    std::vector<double> column(R), scratch;
+    for (std::size_t c = 0; c < C; ++c) {
+        if (minus) {
+            for (std::size_t r = 0; r < R; ++r) column[r] = values[r * C + c] - (*minus)[r * C + c];
+        } else {
+            for (std::size_t r = 0; r < R; ++r) column[r] = values[r * C + c];
+        }
+        const auto sum = stats::summarize(column, scratch);
+        out.mean[c] = sum.mean, out.se[c] = sum.se, out.n[c] = sum.n;
+        for (std::size_t k = 0; k < Q; ++k) out.q[k * C + c] = sum.q[k];
+    }
+    return out;
+}
+
+// The chunks of a rows dataset that finish() stores itself (filtered off
+// HDF5's thread) instead of leaving them to HDF5's chunk cache: those holding
+// rows written since the file was last flushed (the others are on disk
+// already), when all the dataset's chunks fit in its cache. Then its cache
+// holds them all, the statistics' read-back is served from it, and closing
+// the dataset would deflate every one of them on HDF5's thread. A larger
+// dataset keeps HDF5's own flushing, which happens as the read-back evicts
+// its chunks.
+struct ChunkPlan {
+    h5::ChunkLayout layout;
+    std::vector<hsize_t> first_rows;  // of the chunks to store
+};
+
+ChunkPlan plan_chunks(const h5::Dataset& ds, hsize_t unflushed_lo, hsize_t unflushed_hi) {
+    ChunkPlan p;
+    if constexpr (std::endian::native != std::endian::little) return p;  // values are stored little-endian
+    if (unflushed_lo >= unflushed_hi) return p;
+    p.layout = ds.chunk_layout();
+    const auto& c = p.layout.chunk;
+    const auto d = ds.dims();
+    if (c.empty() || p.layout.element_size != sizeof(double) || d.empty()) return p;
+    for (std::size_t k = 1; k < d.size(); ++k)
+        if (c[k] != d[k]) return p;  // a chunk is whole rows
+    const hsize_t chunks = (d[0] + c[0] - 1) / c[0];
+    if (chunks * p.layout.chunk_bytes() > p.layout.cache_bytes) return p;
+    for (hsize_t r = unflushed_lo / c[0] * c[0]; r < std::min(unflushed_hi, d[0]); r += c[0]) p.first_rows.push_back(r);
+    return p;
+}
+
+struct FilteredChunk {
+    std::vector<hsize_t> offset;
+    std::vector<unsigned char> bytes;
+};
+
+// The chunk starting at row `first` of a dataset of R rows whose values are
+// `values` (row-major), filtered as HDF5 would.
+FilteredChunk filter_rows(const h5::ChunkLayout& layout, const std::vector<double>& values, std::size_t R,
+                          hsize_t first) {
+    const std::size_t row = values.size() / R, chunk_rows = layout.chunk[0];
+    const std::size_t rows = std::min<std::size_t>(chunk_rows, R - first);
+    std::vector<unsigned char> raw(layout.chunk_bytes());
+    std::memcpy(raw.data(), values.data() + first * row, rows * row * sizeof(double));
+    for (std::size_t i = rows * row; i < chunk_rows * row; ++i)  // past the end: the fill value, as HDF5 has it
+        std::memcpy(raw.data() + i * sizeof(double), layout.fill.data(), sizeof(double));
+    FilteredChunk out;
+    out.offset.assign(layout.chunk.size(), 0);
+    out.offset[0] = first;
+    out.bytes = h5::filter_chunk(layout, raw);
+    return out;
+}
+}  // namespace
+
 void ResultWriter::Impl::write_statistics() {
     const auto& s = schema;
     const auto R = static_cast<std::size_t>(s.replications), T = static_cast<std::size_t>(s.years);
     const auto Q = stats::kQuantileLevels.size();
-    std::vector<double> column(R), scratch;
     std::vector<double> levels(stats::kQuantileLevels.begin(), stats::kQuantileLevels.end());
 
     // The datasets written and their dimension scales, attached all at once
@@ -232,19 +321,11 @@ void ResultWriter::Impl::write_statistics() {
         sg.quantile = make_scale(sg.g, "quantile", levels, "1", "quantile level");
         return sg;
     };
-    // values: R x cols, row-major. Writes name_mean, name_se, name_n (cols) and name_quantiles (Q x cols);
+    // Writes name_mean, name_se, name_n (cols) and name_quantiles (Q x cols);
     // cols == 0 means a per-replication scalar (no year dimension).
     auto write_summaries = [&](StatsGroup& sg, const std::string& name, const std::string& unit,
-                               const std::vector<double>& values, std::size_t cols) {
+                               const Summaries& sum, std::size_t cols) {
         const std::size_t C = std::max<std::size_t>(cols, 1);
-        std::vector<double> mean(C), se(C), q(Q * C);
-        std::vector<std::int64_t> n(C);
-        for (std::size_t c = 0; c < C; ++c) {
-            for (std::size_t r = 0; r < R; ++r) column[r] = values[r * C + c];
-            const auto sum = stats::summarize(column, scratch);
-            mean[c] = sum.mean, se[c] = sum.se, n[c] = sum.n;
-            for (std::size_t k = 0; k < Q; ++k) q[k * C + c] = sum.q[k];
-        }
         auto put = [&](const std::string& suffix, auto&& data, std::vector<hsize_t> dims, const std::string& u,
                        const std::string& what) {
             using V = typename std::decay_t<decltype(data)>::value_type;
@@ -260,22 +341,19 @@ void ResultWriter::Impl::write_statistics() {
             }
         };
         if (cols) {
-            put("_mean", mean, {C}, unit, "mean");
-            put("_se", se, {C}, unit, "standard error of the mean");
-            put("_n", n, {C}, "replications", "finite values");
-            put("_quantiles", q, {Q, C}, unit, "quantiles");
+            put("_mean", sum.mean, {C}, unit, "mean");
+            put("_se", sum.se, {C}, unit, "standard error of the mean");
+            put("_n", sum.n, {C}, "replications", "finite values");
+            put("_quantiles", sum.q, {Q, C}, unit, "quantiles");
         } else {
-            auto d = sg.g.write_dataset<double>(name + "_mean", std::span<const double>(mean), {});
+            auto d = sg.g.write_dataset<double>(name + "_mean", std::span<const double>(sum.mean), {});
             describe(d, unit, "mean of " + name + " across replications");
-            d = sg.g.write_dataset<double>(name + "_se", std::span<const double>(se), {});
+            d = sg.g.write_dataset<double>(name + "_se", std::span<const double>(sum.se), {});
             describe(d, unit, "standard error of the mean of " + name);
-            put("_quantiles", q, {Q}, unit, "quantiles");
+            put("_quantiles", sum.q, {Q}, unit, "quantiles");
         }
     };
 
-    // Groups first, then one variable at a time over the arms: only the
-    // baseline's values and one arm's are in memory (R x T doubles each), so
-    // memory does not grow with the number of variables.
     std::vector<StatsGroup> st(s.n_arms()), df(s.n_arms());
     for (std::size_t a = 0; a < s.n_arms(); ++a) {
         st[a] = make_stats_group(arms[a].arm, "stats", "across replications: mean, standard error, quantiles");
@@ -284,21 +362,111 @@ void ResultWriter::Impl::write_statistics() {
                                      "paired difference to the baseline arm '" + s.arms.front() +
                                          "' (same replication, common random numbers): mean, standard error, quantiles");
     }
-    // name, unit, columns (0: one value per replication), the arm's dataset
-    auto summarise = [&](const std::string& name, const std::string& unit, std::size_t cols, auto dataset) {
-        const auto base = dataset(0).template read<double>();
-        write_summaries(st[0], name, unit, base, cols);
-        for (std::size_t a = 1; a < s.n_arms(); ++a) {
-            auto values = dataset(a).template read<double>();
-            write_summaries(st[a], name, unit, values, cols);
-            for (std::size_t i = 0; i < values.size(); ++i) values[i] -= base[i];
-            write_summaries(df[a], name, unit, values, cols);
-        }
+
+    // One rows dataset at a time, in this order: every series over the arms
+    // (baseline first), every event over the arms, then the start values
+    // (chunks only). Only the baseline's values of a variable and one other
+    // arm's are in memory (R x T doubles each), so memory does not grow with
+    // the number of variables.
+    struct Item {
+        std::size_t arm;
+        h5::Dataset* ds;
+        const run::SeriesInfo* series = nullptr;  // summarised, cols = T
+        const run::EventInfo* event = nullptr;    // summarised, cols = 0
     };
+    std::vector<Item> items;
     for (std::size_t k = 0; k < s.series.size(); ++k)
-        summarise(s.series[k].name, s.series[k].unit, T, [&](std::size_t a) -> h5::Dataset& { return arms[a].series_ds[k]; });
+        for (std::size_t a = 0; a < s.n_arms(); ++a) items.push_back({a, &arms[a].series_ds[k], &s.series[k]});
     for (std::size_t k = 0; k < s.events.size(); ++k)
-        summarise(s.events[k].name, s.events[k].unit, 0, [&](std::size_t a) -> h5::Dataset& { return arms[a].event_ds[k]; });
+        for (std::size_t a = 0; a < s.n_arms(); ++a) items.push_back({a, &arms[a].event_ds[k], nullptr, &s.events[k]});
+    for (std::size_t a = 0; a < s.n_arms(); ++a)
+        for (auto& d : arms[a].start_ds) items.push_back({a, &d});
+
+    // Every rows dataset of a kind (series, events, start) was created with
+    // the same options (rows_chunked), so the same chunks of each are stored.
+    std::array<std::optional<ChunkPlan>, 3> plans;
+    auto kind = [](const Item& it) { return it.series ? 0 : it.event ? 1 : 2; };
+    // What item i needs computed, in three independent parts (filtered
+    // chunks, the arm's summaries, the paired differences' summaries): parts
+    // not yet started when this thread is done writing are its to do.
+    struct Computed {
+        std::vector<FilteredChunk> chunks;
+        Summaries st, df;
+        std::array<std::exception_ptr, 3> error;
+    };
+    std::array<Computed, 2> computed;
+    std::vector<double> base, values;  // the baseline's values of the variable, and the item's
+    auto buffer = [&](const Item& it) -> std::vector<double>& {
+        return (it.series || it.event) && it.arm == 0 ? base : values;
+    };
+    auto write_computed = [&](std::size_t i) {
+        const Item& it = items[i];
+        Computed& c = computed[i % 2];
+        for (const auto& e : c.error)
+            if (e) std::rethrow_exception(e);
+        for (const auto& chunk : c.chunks) it.ds->write_chunk(plans[kind(it)]->layout, chunk.offset, chunk.bytes);
+        if (it.series || it.event) {
+            const auto& name = it.series ? it.series->name : it.event->name;
+            const auto& unit = it.series ? it.series->unit : it.event->unit;
+            const std::size_t cols = it.series ? T : 0;
+            write_summaries(st[it.arm], name, unit, c.st, cols);
+            if (it.arm > 0) write_summaries(df[it.arm], name, unit, c.df, cols);
+        }
+        c = Computed{};
+    };
+    // HDF5 calls stay on this thread (HDF5 runs one call at a time anyway):
+    // it reads item i, hands item i's computation to tasks that the other
+    // thread takes, writes what was computed for item i - 1, and waits for
+    // item i's tasks (or does those not yet started itself). Results do not
+    // depend on who computes what. Both value buffers are free again when
+    // item i + 1 is read.
+    std::exception_ptr error;
+#pragma omp parallel num_threads(std::min(2, omp_get_max_threads()))
+    if (omp_get_thread_num() == 0) {
+        try {
+            for (std::size_t i = 0; i < items.size(); ++i) {
+                const Item& it = items[i];
+                Computed& c = computed[i % 2];
+                const auto& v = buffer(it);
+                it.ds->read_into(buffer(it));
+                auto& plan = plans[kind(it)];
+                if (!plan) plan = plan_chunks(*it.ds, unflushed_lo, unflushed_hi);
+                // No HDF5 call in a task.
+                if (!plan->first_rows.empty()) {
+#pragma omp task default(shared)
+                    try {
+                        for (const auto first : plan->first_rows)
+                            c.chunks.push_back(filter_rows(plan->layout, v, R, first));
+                    } catch (...) {
+                        c.error[0] = std::current_exception();
+                    }
+                }
+                const std::size_t cols = it.series ? T : 0;
+                if (it.series || it.event) {
+#pragma omp task default(shared)
+                    try {
+                        c.st = summarise_columns(v, nullptr, R, cols);
+                    } catch (...) {
+                        c.error[1] = std::current_exception();
+                    }
+                }
+                if ((it.series || it.event) && it.arm > 0) {
+#pragma omp task default(shared)
+                    try {
+                        c.df = summarise_columns(v, &base, R, cols);
+                    } catch (...) {
+                        c.error[2] = std::current_exception();
+                    }
+                }
+                if (i > 0) write_computed(i - 1);
+#pragma omp taskwait
+            }
+            if (!items.empty()) write_computed(items.size() - 1);
+        } catch (...) {
+            error = std::current_exception();
+        }
+    }
+    if (error) std::rethrow_exception(error);
     h5::Dataset::attach_scales(links);
 }
 
@@ -399,6 +567,8 @@ void ResultWriter::Impl::write_pending() {
                 arms[a].traj_ds[v].write_rows<double>(row + r, 1, slab);
             }
     }
+    unflushed_lo = std::min(unflushed_lo, row);
+    unflushed_hi = std::max(unflushed_hi, row + n);
     npending = 0;
 }
 
@@ -418,6 +588,7 @@ void ResultWriter::batch_done() {
     auto root = im.file->root();
     root.set_attr("replications_written", static_cast<std::int64_t>(im.written));
     im.file->flush();
+    im.unflushed_lo = std::numeric_limits<hsize_t>::max(), im.unflushed_hi = 0;
 }
 
 void ResultWriter::finish() {
