@@ -441,7 +441,8 @@ void Object::set_attr(std::string_view name, const std::string& value) {
     const hid_t obj = id();
     const hid_t type = shared_utf8_type();
     const char* p = value.c_str();
-    replace_attr(obj, std::string(name), {type, type, shared_scalar_space(), &p}, [&] { return attr_doing("write", name); });
+    replace_attr(obj, std::string(name), {type, type, shared_scalar_space(), &p},
+                 [&] { return attr_doing("write", name); });
 }
 
 void Object::set_attr(std::string_view name, double value) {
@@ -622,8 +623,9 @@ Group Group::create_group(std::string_view name) {
     const hid_t loc = id();
     const std::string path = child_path(name);
     auto what = [&] { return "create group '" + path + "'" + in_file(file_); };
-    detail::Handle g(created(H5Gcreate2(loc, std::string(name).c_str(), H5P_DEFAULT, shared_group_create(), H5P_DEFAULT),
-                             *this, name, what));
+    detail::Handle g(
+        created(H5Gcreate2(loc, std::string(name).c_str(), H5P_DEFAULT, shared_group_create(), H5P_DEFAULT), *this,
+                name, what));
     return Group(std::move(g), file_, path);
 }
 

@@ -90,7 +90,8 @@
 // HDF5 filters (shuffles, deflates) a chunk on the thread that makes it leave
 // the chunk cache, at the latest when its dataset closes: a writer whose
 // hundreds of datasets each hold a partly filled chunk at the end deflates
-// them all, one after another, in the closing calls. filter_chunk does what
+// them all, one after another, in the closing calls (artel's default run:
+// 285 chunks of 32 KiB, ~0.09 s). filter_chunk does what
 // HDF5's pipeline would do to a chunk, with the same zlib and the same
 // settings, so it stores the same bytes; it makes no HDF5 call and can run on
 // any thread. write_chunk stores such bytes as they are (H5Dwrite_chunk) and
