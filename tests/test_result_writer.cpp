@@ -105,7 +105,7 @@ std::map<std::string, std::vector<unsigned char>> contents(const fs::path& file)
 
 }  // namespace
 
-TEST_CASE("result writer: finish() gives the same file with 1 and 2 threads; rows are the records", "[output]") {
+TEST_CASE("result writer: finish() gives the same file with 1 and 2 threads, and rows are the records", "[output]") {
     // 3 replications: every row dataset is one chunk, in HDF5's cache at the
     // end (finish() filters and stores them); 700: a series has two chunks of
     // 682 rows, more than the chunk cache holds (HDF5 flushes them).
