@@ -205,7 +205,7 @@ TEST_CASE("config: the default scenario file is MODEL.md section 9", "[config]")
     CHECK(q.rate_coop == p.rate_coop);
 }
 
-TEST_CASE("config: keys left out keep their defaults; integers are accepted for reals", "[config]") {
+TEST_CASE("config: keys left out keep their defaults, and integers are accepted for reals", "[config]") {
     Params p;
     ScenarioFile sc = config::parse_scenario(
         "[population]\nvillages = 3\nland_mean = 4\n[mechanisms]\nfamine = false\n[[arm]]\nname = \"a\"\nbonus = 5\n",
