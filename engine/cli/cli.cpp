@@ -266,6 +266,9 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
     const auto& sim = *prepared.simulation;
     const auto& schema = sim.schema();
 
+    // --threads bounds every parallel part of the run, the end of it
+    // (ResultWriter::finish's second thread) included.
+    if (args.threads > 0) omp_set_num_threads(args.threads);
     const auto plan = make_plan(prepared, args.threads);
     const auto avail = available_memory();
     if (args.dry_run) {
