@@ -322,7 +322,10 @@ class Helper {
         std::atomic<int> state{kQueued};
     };
     explicit Helper(bool with_thread) {
-        if (with_thread) thread_ = std::thread([this] { loop(); });
+        try {
+            if (with_thread) thread_ = std::thread([this] { loop(); });
+        } catch (const std::system_error&) {  // no thread to be had: every job runs in wait()
+        }
     }
     ~Helper() {
         {
@@ -375,7 +378,7 @@ class Helper {
     }
     void loop() {
         for (;;) {
-            spin_until([&] { return queued_ > 0; });
+            spin_until([&] { return queued_ > 0 || stop_; });
             Job* job = nullptr;
             {
                 std::unique_lock lock(m_);
@@ -398,7 +401,7 @@ class Helper {
     std::condition_variable work_, done_;
     std::deque<Job*> queue_;
     std::atomic<std::size_t> queued_{0};
-    bool stop_ = false;
+    std::atomic<bool> stop_{false};
     std::thread thread_;
 };
 }  // namespace
