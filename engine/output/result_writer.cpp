@@ -1,25 +1,25 @@
 #include "engine/output/result_writer.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <functional>
-#include <mutex>
-#include <thread>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <limits>
+#include <mutex>
 #include <numeric>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
 #include <omp.h>
 
