@@ -11,7 +11,10 @@
 #include <sstream>
 #include <string>
 
+#include "temp_dir.hpp"
+
 namespace fs = std::filesystem;
+using artel::test::TempDir;
 
 namespace {
 
@@ -39,17 +42,6 @@ std::string read_file(const fs::path& p) {
     return ss.str();
 }
 
-// A fresh directory for one test.
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& name) {
-        path = fs::temp_directory_path() / ("artel-cli-" + name + "-" + std::to_string(::getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
-
 std::string default_scenario() { return read_file(fs::path(ARTEL_SOURCE_DIR) / "configs" / "nep-1923.toml"); }
 
 std::string replace(std::string s, const std::string& from, const std::string& to) {
@@ -69,7 +61,7 @@ void write(const fs::path& p, const std::string& text) {
 // Runs `artel run FILE -o OUT` on `scenario` and checks the refusal.
 void expect_refused(const std::string& name, const std::string& scenario, const std::vector<std::string>& fragments,
                     const std::string& extra = "") {
-    TempDir dir(name);
+    TempDir dir("cli-" + name);
     const auto file = dir.path / "scenario.toml";
     const auto out = dir.path / "out.h5";
     write(file, scenario);
@@ -147,7 +139,7 @@ TEST_CASE("bad scenarios are refused with key, value, range and position", "[cli
 }
 
 TEST_CASE("missing files and bad output paths are refused before any work", "[cli][bad-input]") {
-    TempDir dir("paths");
+    TempDir dir("cli-paths");
     SECTION("missing scenario file") {
         const auto r = run_artel("run " + (dir.path / "nope.toml").string() + " -o " + (dir.path / "o.h5").string());
         INFO(r.output);
@@ -195,7 +187,7 @@ TEST_CASE("missing files and bad output paths are refused before any work", "[cl
 }
 
 TEST_CASE("a run writes a complete file, info reads it, --force replaces it", "[cli]") {
-    TempDir dir("run");
+    TempDir dir("cli-run");
     const auto out = dir.path / "o.h5";
     const std::string scenario = std::string(ARTEL_SOURCE_DIR) + "/configs/nep-1923.toml";
     auto r = run_artel("run " + scenario + " -o " + out.string() + " " + kSmall);

@@ -4,7 +4,6 @@
 // file that tests/python/test_h5_layer.py opens with xarray + h5netcdf.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -18,26 +17,13 @@
 #include <hdf5_hl.h>
 
 #include "engine/h5/h5.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 namespace h5 = artel::h5;
+using artel::test::TempDir;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("artel-h5-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 constexpr std::size_t R = 5;  // replications
 constexpr std::size_t T = 4;  // years
@@ -127,7 +113,7 @@ std::string message_of(F&& f) {
 }  // namespace
 
 TEST_CASE("h5: values, shapes and attributes round-trip", "[h5]") {
-    TempDir dir;
+    TempDir dir("h5");
     const fs::path file = dir.path / "demo.h5";
     write_demo(file);
 
@@ -186,7 +172,7 @@ TEST_CASE("h5: values, shapes and attributes round-trip", "[h5]") {
 }
 
 TEST_CASE("h5: element types, scalars, fill and attribute replacement", "[h5]") {
-    TempDir dir;
+    TempDir dir("h5");
     const fs::path file = dir.path / "types.h5";
     {
         auto f = h5::File::create(file);
@@ -244,7 +230,7 @@ TEST_CASE("h5: element types, scalars, fill and attribute replacement", "[h5]") 
 }
 
 TEST_CASE("h5: reopening read-write adds to a file", "[h5]") {
-    TempDir dir;
+    TempDir dir("h5");
     const fs::path file = dir.path / "rw.h5";
     h5::File::create(file).close();
     {
@@ -258,7 +244,7 @@ TEST_CASE("h5: reopening read-write adds to a file", "[h5]") {
 }
 
 TEST_CASE("h5: errors name the file, the object and what was being done", "[h5]") {
-    TempDir dir;
+    TempDir dir("h5");
     const std::string missing = (dir.path / "missing.h5").string();
 
     SECTION("opening a missing file") {
@@ -395,7 +381,7 @@ TEST_CASE("h5: errors name the file, the object and what was being done", "[h5]"
 TEST_CASE("h5: workers write their own rows from several threads", "[h5]") {
     // Debian's libhdf5 is thread-safe (one global lock): concurrent
     // write_rows calls are serialised, and each thread's errors are its own.
-    TempDir dir;
+    TempDir dir("h5");
     const fs::path file = dir.path / "threads.h5";
     constexpr std::size_t workers = 4, rows_each = 25, cols = 8;
     {
@@ -441,7 +427,7 @@ TEST_CASE("h5: xarray demo file", "[h5-demo]") {
 // dimension-scale API, which h5py and h5netcdf use, and the scales'
 // REFERENCE_LIST entries), and it refuses what attach_scale refuses.
 TEST_CASE("attach_scales attaches like attach_scale, all at once", "[h5]") {
-    TempDir dir;
+    TempDir dir("h5");
     const std::vector<std::string> names{"m0", "m1", "m2", "m3", "m4", "qs"};
     auto write = [&](const fs::path& file, bool bulk) {
         auto f = h5::File::create(file);

@@ -3,7 +3,6 @@
 // this way replaces the copy HDF5 holds in its chunk cache.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -15,25 +14,13 @@
 #include <hdf5.h>
 
 #include "engine/h5/h5.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 namespace h5 = artel::h5;
+namespace test = artel::test;
 
 namespace {
-
-struct TempFile {
-    fs::path path;
-    TempFile() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("artel-h5-chunks-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".h5");
-        fs::remove(path);
-    }
-    ~TempFile() {
-        std::error_code ec;
-        fs::remove(path, ec);
-    }
-};
 
 // The stored bytes and filter mask of the chunk at `offset` (H5Dread_chunk).
 struct StoredChunk {
@@ -83,9 +70,10 @@ TEST_CASE("h5: filter_chunk + write_chunk store what HDF5's pipeline stores", "[
     values[4] = std::numeric_limits<double>::quiet_NaN();
     values[7] = -0.0;
     const h5::DatasetOptions options{{4, cols}, 4, true};
-    TempFile tmp;
+    const test::TempDir dir("h5-chunks");
+    const auto path = dir.path / "chunks.h5";
     {
-        auto file = h5::File::create(tmp.path);
+        auto file = h5::File::create(path);
         auto root = file.root();
         auto by_hdf5 = root.create_dataset<double>("by_hdf5", {rows, cols}, options);
         by_hdf5.write(values);  // HDF5 filters both chunks when the dataset closes
@@ -109,22 +97,23 @@ TEST_CASE("h5: filter_chunk + write_chunk store what HDF5's pipeline stores", "[
         by_us.read_into(back);  // read from the file: the chunks left the cache
         CHECK(same_bits(back, values));
     }
-    auto file = h5::File::open_read(tmp.path);
+    auto file = h5::File::open_read(path);
     CHECK(same_bits(file.root().open_dataset("by_us").read<double>(), values));
     CHECK(same_bits(file.root().open_dataset("by_hdf5").read<double>(), values));
     for (hsize_t first : {0, 4}) {
-        const auto ours = stored_chunk(tmp.path, "by_us", {first, 0});
+        const auto ours = stored_chunk(path, "by_us", {first, 0});
         CHECK(ours.mask == 0);
         CHECK(ours.bytes.size() < 4 * cols * sizeof(double) + 64);
-        CHECK(ours == stored_chunk(tmp.path, "by_hdf5", {first, 0}));
+        CHECK(ours == stored_chunk(path, "by_hdf5", {first, 0}));
     }
 }
 
 TEST_CASE("h5: write_chunk replaces the chunk HDF5 holds in its cache", "[h5]") {
     const std::vector<double> old_rows{1, 2, 3, 4}, new_rows{5, 6, 7, 8};
-    TempFile tmp;
+    const test::TempDir dir("h5-chunks");
+    const auto path = dir.path / "chunks.h5";
     {
-        auto file = h5::File::create(tmp.path);
+        auto file = h5::File::create(path);
         auto d = file.root().create_dataset<double>("x", {4}, h5::DatasetOptions{{4}, 1, false});
         d.write_rows<double>(0, 4, old_rows);  // in the cache, not yet on disk
         const auto layout = d.chunk_layout();
@@ -132,14 +121,15 @@ TEST_CASE("h5: write_chunk replaces the chunk HDF5 holds in its cache", "[h5]") 
         const auto raw = reinterpret_cast<const unsigned char*>(new_rows.data());
         d.write_chunk(layout, std::vector<h5::hsize_t>{0}, h5::filter_chunk(layout, {raw, raw + 4 * sizeof(double)}));
     }  // closing the dataset must not write the cached old rows over ours
-    CHECK(h5::File::open_read(tmp.path).root().open_dataset("x").read<double>() == new_rows);
+    CHECK(h5::File::open_read(path).root().open_dataset("x").read<double>() == new_rows);
 }
 
 TEST_CASE("h5: chunk layouts that filter_chunk does not handle", "[h5]") {
-    TempFile tmp;
+    const test::TempDir dir("h5-chunks");
+    const auto path = dir.path / "chunks.h5";
     {  // a filter create_dataset never sets
         hsize_t n = 8;
-        const hid_t f = H5Fcreate(tmp.path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
         const hid_t space = H5Screate_simple(1, &n, nullptr);
         const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
         H5Pset_chunk(dcpl, 1, &n);
@@ -149,7 +139,7 @@ TEST_CASE("h5: chunk layouts that filter_chunk does not handle", "[h5]") {
         H5Sclose(space);
         H5Fclose(f);
     }
-    auto file = h5::File::open_rw(tmp.path);
+    auto file = h5::File::open_rw(path);
     auto root = file.root();
     CHECK_THROWS_WITH(root.open_dataset("checksummed").chunk_layout(),
                       Catch::Contains("is not one that filter_chunk applies"));

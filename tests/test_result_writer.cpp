@@ -5,7 +5,6 @@
 // itself) or not (HDF5 flushes them).
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
 #include <omp.h>
 #include <cstring>
 #include <filesystem>
@@ -19,9 +18,11 @@
 #include "engine/output/result_writer.hpp"
 #include "engine/stats/summary.hpp"
 #include "support.hpp"
+#include "temp_dir.hpp"
 
 using namespace artel;
 namespace fs = std::filesystem;
+using artel::test::TempDir;
 
 namespace {
 
@@ -45,19 +46,6 @@ model::SimulationOptions options() {
     o.villages_per_block = 2;
     return o;
 }
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        path = fs::temp_directory_path() / ("artel-writer-test-" + std::to_string(::getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 // Writes the records, finish() having `threads` OpenMP threads.
 void write(const fs::path& out, const run::ResultSchema& schema, const test::MemorySink& sink, int threads) {
@@ -115,7 +103,7 @@ TEST_CASE("result writer: finish() gives the same file with 1 and 2 threads, and
     const model::HouseholdSimulation sim(arms, options());
     const auto sink = test::run_memory(arms, options());
     const auto& schema = sim.schema();
-    TempDir tmp;
+    TempDir tmp("writer");
     write(tmp.path / "one.h5", schema, sink, 1);
     write(tmp.path / "two.h5", schema, sink, 2);
     const auto one = contents(tmp.path / "one.h5"), two = contents(tmp.path / "two.h5");
