@@ -7,7 +7,7 @@ PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config git
   # libraries
-  libhdf5-dev libboost-dev librandom123-dev libtomlplusplus-dev libcli11-dev
+  libhdf5-dev zlib1g-dev libboost-dev librandom123-dev libtomlplusplus-dev libcli11-dev
   catch2 libbenchmark-dev libhwy-dev
   # fuzzing / sanitizers
   clang libclang-rt-14-dev
