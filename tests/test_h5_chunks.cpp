@@ -18,7 +18,7 @@
 
 namespace fs = std::filesystem;
 namespace h5 = artel::h5;
-namespace test = artel::test;
+using artel::test::TempDir;
 
 namespace {
 
@@ -70,7 +70,7 @@ TEST_CASE("h5: filter_chunk + write_chunk store what HDF5's pipeline stores", "[
     values[4] = std::numeric_limits<double>::quiet_NaN();
     values[7] = -0.0;
     const h5::DatasetOptions options{{4, cols}, 4, true};
-    const test::TempDir dir("h5-chunks");
+    const TempDir dir("h5-chunks");
     const auto path = dir.path / "chunks.h5";
     {
         auto file = h5::File::create(path);
@@ -110,7 +110,7 @@ TEST_CASE("h5: filter_chunk + write_chunk store what HDF5's pipeline stores", "[
 
 TEST_CASE("h5: write_chunk replaces the chunk HDF5 holds in its cache", "[h5]") {
     const std::vector<double> old_rows{1, 2, 3, 4}, new_rows{5, 6, 7, 8};
-    const test::TempDir dir("h5-chunks");
+    const TempDir dir("h5-chunks");
     const auto path = dir.path / "chunks.h5";
     {
         auto file = h5::File::create(path);
@@ -125,7 +125,7 @@ TEST_CASE("h5: write_chunk replaces the chunk HDF5 holds in its cache", "[h5]") 
 }
 
 TEST_CASE("h5: chunk layouts that filter_chunk does not handle", "[h5]") {
-    const test::TempDir dir("h5-chunks");
+    const TempDir dir("h5-chunks");
     const auto path = dir.path / "chunks.h5";
     {  // a filter create_dataset never sets
         hsize_t n = 8;
