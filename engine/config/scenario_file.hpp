@@ -93,8 +93,10 @@ struct CrossCheck {
 // histogram years are left to validate().
 ScenarioFile parse_scenario(std::string_view text, std::string source_name, std::span<const ParamInfo> table,
                             void* params);
-// Reads and parses a file; a missing/unreadable file throws
-// "cannot read scenario 'x.toml': <reason>".
+// Reads (read_scenario_text: at most 4 MiB, whatever the file) and parses a
+// file; a missing/unreadable file throws "cannot read scenario 'x.toml':
+// <reason>". Before toml++ sees any text, parse_scenario and apply_set check
+// it with check_scenario_text (size, UTF-8, nesting depth).
 ScenarioFile load_scenario(const std::filesystem::path& file, std::span<const ParamInfo> table, void* params);
 
 // Applies one "--set key=value". key: "section.name", a bare name that is
