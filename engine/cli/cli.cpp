@@ -2,11 +2,13 @@
 
 #include <omp.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -52,9 +54,19 @@ std::string join_command_line(int argc, char** argv) {
     std::string s;
     for (int i = 0; i < argc; ++i) {
         if (i) s += ' ';
+        // Quoted for a POSIX shell, so that the printed resume command can be
+        // pasted back whatever the arguments hold.
         const std::string a = argv[i];
-        const bool quote = a.empty() || a.find_first_of(" \t'\"$") != std::string::npos;
-        s += quote ? "'" + a + "'" : a;
+        const bool plain = !a.empty() && std::all_of(a.begin(), a.end(), [](unsigned char c) {
+            return std::isalnum(c) || std::strchr("_./=:,+-@%", c) != nullptr;
+        });
+        if (plain) {
+            s += a;
+            continue;
+        }
+        s += '\'';
+        for (const char c : a) s += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        s += '\'';
     }
     return s;
 }
@@ -411,6 +423,12 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
     const auto& schema = sim.schema();
     // What can be refused without touching anything, before the plan's work.
     if (!args.resume) (void)output::check_output(out, args.force);
+    {
+        struct stat a {}, b {};
+        if (stat(args.file.c_str(), &a) == 0 && stat(out.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
+            a.st_ino == b.st_ino)
+            throw UsageError("output '" + out.string() + "' is the scenario file itself: choose another name");
+    }
     output::check_derived(names.checkpoint);
     output::check_derived(names.partial);
 
@@ -541,7 +559,11 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
 }
 
 int cmd_info(const ModelDriver& model, const std::string& path) {
-    if (!fs::exists(path)) throw UsageError("no such file '" + path + "'");
+    const auto entry = output::examine(path);
+    if (entry.kind == output::Entry::Kind::Absent) throw UsageError("no such file '" + path + "'");
+    // Opening a FIFO would wait for a writer; a device is not a result file.
+    if (entry.kind != output::Entry::Kind::Regular && !fs::is_regular_file(path))
+        throw UsageError("'" + path + "' is " + entry.what + ", not a result file");
     {
         auto file = h5::File::open_read(path);
         auto root = file.root();

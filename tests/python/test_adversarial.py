@@ -471,3 +471,33 @@ def test_a_newer_format_major_is_named_as_such(tmp_path):
     r = subprocess.run([EXE, "info", str(out)], capture_output=True, text=True)
     assert r.returncode == 2
     assert "format version 2.3" in r.stderr and "newer artel" in r.stderr, r.stderr
+
+
+def test_the_printed_resume_command_survives_quotes_and_spaces_in_names(tmp_path):
+    out = tmp_path / "it's a $HOME (test).h5"
+    p = start(out)
+    wait_for_records(out, p)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    resume = printed_resume_command(err)
+    assert resume[resume.index("-o") + 1] == str(out)
+    r = subprocess.run(resume, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert complete(out)
+
+
+def test_info_refuses_a_fifo_or_device_without_waiting(tmp_path):
+    os.mkfifo(tmp_path / "fifo.h5")
+    for path in (tmp_path / "fifo.h5", "/dev/zero"):
+        r = subprocess.run([EXE, "info", str(path)], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and "not a result file" in r.stderr, r.stderr
+
+
+def test_the_scenario_file_is_never_the_output(tmp_path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(SCENARIO.read_text())
+    r = subprocess.run([EXE, "run", str(scenario), "-o", str(scenario), "--force", *SMALL], capture_output=True,
+                       text=True)
+    assert r.returncode == 2 and "scenario file itself" in r.stderr, r.stderr
+    assert scenario.read_text() == SCENARIO.read_text()
