@@ -52,7 +52,7 @@ void write(const fs::path& out, const run::ResultSchema& schema, const test::Mem
     output::RunMetadata meta;
     meta.scenario_text = "# test\n";
     meta.seed = 1;
-    output::ResultWriter writer(out, schema, meta, /*replace_partial=*/true);
+    output::ResultWriter writer(out, schema, meta);
     for (const auto& r : sink.records) writer.consume(r);
     writer.batch_done();
     const int before = omp_get_max_threads();

@@ -2,10 +2,17 @@
 
 #include <omp.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <limits>
 #include <atomic>
 #include <csignal>
 #include <cmath>
@@ -36,33 +43,32 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A run that failed after it began (I/O, a file that appeared under the
+// output's name): exit code 1; the message says what was kept.
+class RunFailed : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 std::string join_command_line(int argc, char** argv) {
     std::string s;
     for (int i = 0; i < argc; ++i) {
         if (i) s += ' ';
+        // Quoted for a POSIX shell, so that the printed resume command can be
+        // pasted back whatever the arguments hold.
         const std::string a = argv[i];
-        const bool quote = a.empty() || a.find_first_of(" \t'\"$") != std::string::npos;
-        s += quote ? "'" + a + "'" : a;
+        const bool plain = !a.empty() && std::all_of(a.begin(), a.end(), [](unsigned char c) {
+            return std::isalnum(c) || std::strchr("_./=:,+-@%", c) != nullptr;
+        });
+        if (plain) {
+            s += a;
+            continue;
+        }
+        s += '\'';
+        for (const char c : a) s += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        s += '\'';
     }
     return s;
-}
-
-// Refuses, before any work, an output that exists (without --force) or that
-// cannot be written.
-void check_output(const fs::path& out, bool force) {
-    std::error_code ec;
-    if (fs::is_directory(out, ec)) throw UsageError("output '" + out.string() + "' is a directory");
-    if (fs::exists(out, ec) && !force)
-        throw UsageError("output '" + out.string() +
-                         "' exists; artel never overwrites results: choose another name or pass --force");
-    fs::path dir = out.parent_path();
-    if (dir.empty()) dir = ".";
-    if (!fs::is_directory(dir, ec))
-        throw UsageError("cannot write output '" + out.string() + "': directory '" + dir.string() +
-                         "' does not exist");
-    if (access(dir.c_str(), W_OK) != 0)
-        throw UsageError("cannot write output '" + out.string() + "': directory '" + dir.string() +
-                         "' is not writable");
 }
 
 std::string fixed(double v, int decimals) {
@@ -116,15 +122,38 @@ int cmd_validate(const ModelDriver& model, const std::string& file, const std::v
     return kExitOk;
 }
 
-bool is_complete_result(const fs::path& path) {
+// What a complete result file says of the run that wrote it: nullopt if the
+// file is not a complete artel result.
+std::optional<output::JournalIdentity> complete_result_identity(const fs::path& path) {
     try {
         auto file = h5::File::open_read(path);
         auto root = file.root();
-        return root.has_attr("format") && root.attr_string("format") == output::kFormatName &&
-               root.attr_int("complete") == 1;
+        if (!root.has_attr("format") || root.attr_string("format") != output::kFormatName ||
+            root.attr_int("complete") != 1)
+            return std::nullopt;
+        return output::JournalIdentity{root.attr_string("scenario"), root.attr_string("engine_version"),
+                                       root.attr_string("git_revision")};
     } catch (const std::exception&) {
-        return false;
+        return std::nullopt;
     }
+}
+
+bool same_run(const output::JournalIdentity& a, const output::JournalIdentity& b) {
+    return output::scenario_identity(a.scenario_text) == output::scenario_identity(b.scenario_text) &&
+           a.engine_version == b.engine_version && a.git_revision == b.git_revision;
+}
+
+// Standard output must have taken everything: a command whose output was lost
+// (a full disk, a closed pipe) has failed.
+int finish_stdout(int code) {
+    std::cout.flush();
+    if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout)) {
+        const int err = errno;
+        std::cerr << "artel: error: cannot write to standard output" << (err ? std::string(": ") + std::strerror(err) : "")
+                  << "\n";
+        return code == kExitOk ? kExitFailure : code;
+    }
+    return code;
 }
 
 struct RunArgs {
@@ -132,20 +161,31 @@ struct RunArgs {
     std::vector<std::string> sets;
     int threads = 0;
     std::int64_t replications = 0;
-    std::string seed;
+    std::optional<std::string> seed;
     bool force = false, quiet = false, resume = false, dry_run = false;
     std::string progress = "auto";
     std::string simd = "auto";
 };
 
-// Signals: the first SIGINT/SIGTERM asks the runner to stop after the work in
-// flight; a second SIGINT leaves at once (the checkpoint is intact up to its
-// last sync, and a torn tail is dropped on resume).
+// Signals: the first SIGINT, SIGTERM or SIGHUP asks the runner to stop after
+// the work in flight; a second leaves at once, printing g_quit_message (the
+// checkpoint is intact up to its last sync, and a torn tail is cut on resume).
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_signal{0};
+// Written before the handlers are installed and while they cannot run a
+// second time mid-update: a message buffer the handler only reads.
+std::string g_quit_text[2];
+std::atomic<int> g_quit_index{-1};
 
 extern "C" void on_signal(int sig) {
-    if (g_signal.load() == SIGINT && sig == SIGINT) _exit(130);
+    if (g_signal.load() != 0) {
+        const int i = g_quit_index.load();
+        if (i >= 0) {
+            const auto ignored = write(STDERR_FILENO, g_quit_text[i].data(), g_quit_text[i].size());
+            (void)ignored;
+        }
+        _exit(128 + sig);
+    }
     g_signal.store(sig);
     g_stop.store(true);
     static const char msg[] = "\nartel: stopping after the work in flight (Ctrl-C again to quit at once)\n";
@@ -153,20 +193,31 @@ extern "C" void on_signal(int sig) {
     (void)ignored;
 }
 
+// The message a second signal prints: swapped in through the other buffer,
+// so the handler never reads a string being written.
+void set_quit_message(const std::string& text) {
+    const int next = g_quit_index.load() == 0 ? 1 : 0;
+    g_quit_text[next] = text;
+    g_quit_index.store(next);
+}
+
 struct SignalGuard {
-    struct sigaction old_int {}, old_term {};
+    struct sigaction old_int {}, old_term {}, old_hup {};
     SignalGuard() {
         g_stop = false;
         g_signal = 0;
+        set_quit_message("\nartel: stopped at once, before the run began: nothing was written\n");
         struct sigaction sa {};
         sa.sa_handler = on_signal;
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, &old_int);
         sigaction(SIGTERM, &sa, &old_term);
+        sigaction(SIGHUP, &sa, &old_hup);
     }
     ~SignalGuard() {
         sigaction(SIGINT, &old_int, nullptr);
         sigaction(SIGTERM, &old_term, nullptr);
+        sigaction(SIGHUP, &old_hup, nullptr);
     }
 };
 
@@ -249,6 +300,109 @@ std::string resume_command(const std::string& command_line) {
     return c + " --resume";
 }
 
+std::string interrupted_message(std::uint64_t finished, std::int64_t total, const fs::path& journal,
+                                const std::string& resume) {
+    return "\nartel: interrupted: " + std::to_string(finished) + " of " + std::to_string(total) +
+           " replications are finished and kept in '" + journal.string() + "'.\nResume with:\n  " + resume + "\n";
+}
+
+int signal_exit_code(int sig) { return sig > 0 ? 128 + sig : 130; }
+
+// The run's own files: the lock and journal, the partial file, and how the
+// final rename may replace an existing output.
+struct RunFiles {
+    output::OutputFiles names;
+    std::optional<output::CheckpointJournal> journal;
+    std::vector<run::ReplicationRecord> done;  // finished replications read back on resume
+    output::FileId replaces;
+};
+
+// --resume: the checkpoint must exist, be this run's, and the output must be
+// absent, the file --force agreed to replace, or this run's own result
+// (killed between the final rename and the removal of the checkpoint).
+// Returns nullopt when there is nothing left to do.
+std::optional<RunFiles> open_for_resume(const output::OutputFiles& names, const output::JournalIdentity& identity,
+                                        const run::ResultSchema& schema, bool quiet) {
+    RunFiles f{names, {}, {}, {}};
+    const auto out_entry = output::examine(names.final);
+    if (out_entry.kind == output::Entry::Kind::Link || out_entry.kind == output::Entry::Kind::Directory ||
+        out_entry.kind == output::Entry::Kind::Other)
+        (void)output::check_output(names.final, true);  // refuses, naming what it is
+    f.journal = output::CheckpointJournal::acquire(names.checkpoint, /*create=*/false);
+    if (!f.journal) {
+        if (out_entry.kind == output::Entry::Kind::Regular) {
+            const auto theirs = complete_result_identity(names.final);
+            if (theirs && same_run(*theirs, identity)) {
+                if (!quiet)
+                    std::cerr << "artel: '" << names.final.string()
+                              << "' is already complete for this scenario: nothing to resume\n";
+                return std::nullopt;
+            }
+            throw UsageError("nothing to resume: there is no checkpoint '" + names.checkpoint.string() + "', and '" +
+                             names.final.string() +
+                             (theirs ? "' is a complete result of a different scenario or engine"
+                                     : "' is not a complete artel result") +
+                             "; nothing was changed");
+        }
+        throw UsageError("nothing to resume: there is no checkpoint '" + names.checkpoint.string() + "'");
+    }
+    const auto report = f.journal->resume(identity, schema, f.done);
+    if (report.dropped_records > 0)  // said even with --quiet: finished work was lost
+        std::cerr << "artel: warning: the checkpoint is damaged at replication " << report.records << ": " << report.dropped_bytes
+                  << " bytes (about " << report.dropped_records
+                  << " finished replications) after its last intact record were cut away; they will be computed again\n";
+    else if (report.dropped_bytes > 0 && !quiet)
+        std::cerr << "artel: the checkpoint's last record was cut short when the run stopped (" << report.dropped_bytes
+                  << " bytes, cut away): replication " << report.records << " will be computed again\n";
+    f.replaces = f.journal->replaces();
+    if (out_entry.kind != output::Entry::Kind::Regular) return f;
+    const auto theirs = complete_result_identity(names.final);
+    if (theirs && same_run(*theirs, identity) && f.done.size() == std::size_t(schema.replications)) {
+        // Killed after the final rename: the checkpoint goes only once the
+        // file is shown to hold every one of its records.
+        output::RowDigests digests(schema);
+        for (const auto& r : f.done) digests.add(r);
+        const auto wrong = digests.check_file(names.final);
+        if (!wrong.empty())
+            throw UsageError("'" + names.final.string() + "' is a result of this scenario but does not match the "
+                             "checkpoint (" + wrong + "); nothing was changed: move it away, then resume");
+        output::remove_stale_partial(names.partial);
+        f.journal->remove();
+        if (!quiet)
+            std::cerr << "artel: '" << names.final.string()
+                      << "' is already complete and matches the checkpoint, which is removed: nothing to resume\n";
+        return std::nullopt;
+    }
+    if (!(out_entry.id == f.replaces))
+        throw UsageError("'" + names.final.string() + "' exists and is not the file this run was started to replace" +
+                         (theirs ? " (it is a complete result of another scenario or engine)" : "") +
+                         "; nothing was changed: move it away, then resume");
+    return f;
+}
+
+// A new run: the output name checked, the checkpoint created (or an earlier,
+// idle one taken over), a stale partial file removed.
+RunFiles open_for_new_run(const output::OutputFiles& names, bool force, const output::JournalIdentity& identity,
+                          const run::ResultSchema& schema, bool quiet) {
+    RunFiles f{names, {}, {}, output::check_output(names.final, force)};
+    const bool had_journal = output::examine(names.checkpoint).kind != output::Entry::Kind::Absent;
+    if (!force && !had_journal && output::examine(names.partial).kind != output::Entry::Kind::Absent)
+        // A partial file without a journal holds nothing that can be resumed;
+        // still, it is not artel's to remove unasked.
+        throw UsageError("'" + names.partial.string() + "' exists without a checkpoint (an unfinished run that " +
+                         "cannot be resumed): remove it, or start over with --force");
+    f.journal = output::CheckpointJournal::acquire(names.checkpoint, /*create=*/true);
+    const bool finished_work = f.journal->has_records();
+    if (finished_work && !force)
+        throw UsageError("an unfinished run of '" + names.final.string() + "' exists ('" + names.checkpoint.string() +
+                         "'): continue it with --resume, or start over with --force");
+    if (finished_work && !quiet)
+        std::cerr << "artel: --force: the unfinished run in '" << names.checkpoint.string()
+                  << "' is discarded and started over\n";
+    f.journal->start(identity, schema, f.replaces);
+    return f;
+}
+
 int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
     try {
         model.select_kernel(args.simd);
@@ -257,18 +411,31 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
         for (const auto& k : model.kernels()) known += (known.empty() ? "" : ", ") + k;
         throw UsageError("--simd " + args.simd + ": " + e.what() + " (available here: auto, " + known + ")");
     }
-    if (args.replications > 0) args.sets.push_back("run.replications=" + std::to_string(args.replications));
-    if (!args.seed.empty()) args.sets.push_back("run.seed=" + args.seed);
     if (args.resume && args.force) throw UsageError("--resume and --force contradict each other: choose one");
+    if (args.out.empty()) throw UsageError("-o: the output file name is empty: give one, e.g. -o results.h5");
+    if (args.replications > 0) args.sets.push_back("run.replications=" + std::to_string(args.replications));
+    if (args.seed) args.sets.push_back("run.seed=" + *args.seed);
     auto prepared = model.prepare(args.file, args.sets);
     const fs::path out = args.out;
+    const auto names = output::output_files(out);
     prepared.metadata.command_line = command_line;
     const auto& sim = *prepared.simulation;
     const auto& schema = sim.schema();
+    // What can be refused without touching anything, before the plan's work.
+    if (!args.resume) (void)output::check_output(out, args.force);
+    {
+        struct stat a {}, b {};
+        if (stat(args.file.c_str(), &a) == 0 && stat(out.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
+            a.st_ino == b.st_ino)
+            throw UsageError("output '" + out.string() + "' is the scenario file itself: choose another name");
+    }
+    output::check_derived(names.checkpoint);
+    output::check_derived(names.partial);
 
     // --threads bounds every parallel part of the run, the end of it
     // (ResultWriter::finish's second thread) included.
     if (args.threads > 0) omp_set_num_threads(args.threads);
+    SignalGuard signals;
     const auto plan = make_plan(prepared, args.threads);
     const auto avail = available_memory();
     if (args.dry_run) {
@@ -288,119 +455,131 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
         throw UsageError("the run needs an estimated " + bytes(plan.memory) + " of memory but only " +
                          bytes(double(avail)) + " is available: use fewer threads or a smaller population " +
                          "(see artel run --dry-run)");
-
-    const auto partial = output::partial_path(out);
-    const auto journal_file = output::checkpoint_path(out);
-    std::error_code ec;
-    if (args.resume && fs::exists(out, ec) && is_complete_result(out)) {
-        // Killed after the final rename but before the checkpoint was removed.
-        fs::remove(journal_file, ec);
-        fs::remove(partial, ec);
-        if (!args.quiet) std::cerr << "artel: '" << out.string() << "' is already complete: nothing to resume\n";
-        return kExitOk;
+    if (g_stop) {
+        std::cerr << "artel: interrupted before the run began: nothing was written\n";
+        return signal_exit_code(g_signal.load());
     }
-    check_output(out, args.force);
+
     const output::JournalIdentity identity{prepared.metadata.scenario_text, kEngineVersion, kGitRevision};
-
-    std::vector<run::ReplicationRecord> done;
-    std::optional<output::CheckpointJournal> journal;
+    const auto resume_cmd = resume_command(command_line);
+    std::optional<RunFiles> files;
     if (args.resume) {
-        if (!fs::exists(journal_file, ec))
-            throw UsageError("nothing to resume: no checkpoint '" + journal_file.string() + "'");
-        journal.emplace(output::CheckpointJournal::resume(journal_file, identity, schema, done));
-    } else if (fs::exists(journal_file, ec) || fs::exists(partial, ec)) {
-        if (!args.force)
-            throw UsageError("an unfinished run of '" + out.string() + "' exists ('" + journal_file.string() +
-                             "'): continue it with --resume, or start over with --force");
-        fs::remove(journal_file, ec);
-        fs::remove(partial, ec);
+        files = open_for_resume(names, identity, schema, args.quiet);
+        if (!files) return kExitOk;
+    } else {
+        files.emplace(open_for_new_run(names, args.force, identity, schema, args.quiet));
     }
-    if (!journal) journal.emplace(output::CheckpointJournal::create(journal_file, identity, schema));
+    auto& journal = *files->journal;
+    const auto& done = files->done;
+    set_quit_message("\nartel: stopped at once: the replications finished so far are kept in '" +
+                     names.checkpoint.string() + "'.\nResume with:\n  " + resume_cmd + "\n");
 
-    const auto t_setup = std::chrono::steady_clock::now();
+    // From here on, a failure keeps the checkpoint and says how to resume.
+    auto with_hint = [&](const std::string& what) {
+        return what + "\nartel: finished replications are kept in '" + names.checkpoint.string() +
+               "'; after fixing the cause, resume with:\n  " + resume_cmd;
+    };
+    using Clock = std::chrono::steady_clock;
+    Clock::time_point t_setup, t_layout, t_run, t_done;
+    double work = 0, seconds = 0;
     const double kernel_before = sim.kernel_seconds();  // the plan's timed unit
-    output::ResultWriter writer(out, schema, prepared.metadata, /*replace_partial=*/true);
-    for (const auto& r : done) writer.consume(r);
-    writer.batch_done();
-    const auto t_layout = std::chrono::steady_clock::now();
-
-    run::ProgressMode mode = run::ProgressMode::Auto;
-    if (args.quiet) mode = run::ProgressMode::Quiet;
-    else if (args.progress == "terminal") mode = run::ProgressMode::Terminal;
-    else if (args.progress == "log") mode = run::ProgressMode::Log;
-    const double per_rep = prepared.work / double(schema.replications);
-    run::Progress progress(per_rep * double(schema.replications - std::int64_t(done.size())), prepared.work_unit, mode);
-    if (!args.quiet) {
-        std::cerr << "artel " << kEngineVersion << ": " << schema.n_arms() << " arms x " << schema.replications
-                  << " replications x " << schema.years << " years, " << run::si(prepared.work) << " "
-                  << prepared.work_unit << ", kernel " << model.kernel() << " -> " << out.string() << "\n";
-        if (!done.empty())
-            std::cerr << "resuming: " << done.size() << " of " << schema.replications
-                      << " replications were finished\n";
-    }
-
-    JournaledWriter sink(*journal, writer);
-    SignalGuard signals;
-    run::RunOptions opt;
-    opt.threads = args.threads;
-    opt.first_replication = done.size();
-    opt.replications = std::uint64_t(schema.replications) - done.size();
-    opt.progress = &progress;
-    opt.stop = &g_stop;
-    run::RunSummary summary;
     try {
-        summary = run::run_replications(sim, opt, sink);
+        output::remove_stale_partial(names.partial);
+        t_setup = Clock::now();
+        output::ResultWriter writer(out, schema, prepared.metadata);
+        for (const auto& r : done) writer.consume(r);
+        writer.batch_done();
+        t_layout = Clock::now();
+
+        run::ProgressMode mode = run::ProgressMode::Auto;
+        if (args.quiet) mode = run::ProgressMode::Quiet;
+        else if (args.progress == "terminal") mode = run::ProgressMode::Terminal;
+        else if (args.progress == "log") mode = run::ProgressMode::Log;
+        const double per_rep = prepared.work / double(schema.replications);
+        run::Progress progress(per_rep * double(schema.replications - std::int64_t(done.size())), prepared.work_unit,
+                               mode);
+        if (!args.quiet) {
+            std::cerr << "artel " << kEngineVersion << ": " << schema.n_arms() << " arms x " << schema.replications
+                      << " replications x " << schema.years << " years, " << run::si(prepared.work) << " "
+                      << prepared.work_unit << ", kernel " << model.kernel() << " -> " << out.string() << "\n";
+            if (!done.empty())
+                std::cerr << "resuming: " << done.size() << " of " << schema.replications
+                          << " replications were finished\n";
+        }
+
+        JournaledWriter sink(journal, writer);
+        run::RunOptions opt;
+        opt.threads = args.threads;
+        opt.first_replication = done.size();
+        opt.replications = std::uint64_t(schema.replications) - done.size();
+        opt.progress = &progress;
+        opt.stop = &g_stop;
+        const auto summary = run::run_replications(sim, opt, sink);
+        if (summary.stopped) {
+            std::cerr << interrupted_message(done.size() + summary.replications_done, schema.replications,
+                                             names.checkpoint, resume_cmd);
+            return signal_exit_code(g_signal.load());
+        }
+        t_run = Clock::now();
+        writer.finish(files->replaces);
+        journal.remove();  // superseded by the verified result under its final name
+        t_done = Clock::now();
+        progress.finish();
+        work = summary.work, seconds = summary.seconds;
+    } catch (const output::OutputAppeared& e) {
+        throw RunFailed(e.what());
+    } catch (const output::OutputRefused&) {
+        throw;
     } catch (const std::exception& e) {
-        throw std::runtime_error(std::string(e.what()) + "\nartel: finished replications are kept in '" +
-                                 journal_file.string() + "'; after fixing the cause, resume with:\n  " +
-                                 resume_command(command_line));
+        throw RunFailed(with_hint(e.what()));
     }
-    if (summary.stopped) {
-        const int sig = g_signal.load();
-        std::cerr << "\nartel: interrupted: " << done.size() + summary.replications_done << " of "
-                  << schema.replications << " replications are finished and kept in '" << journal_file.string()
-                  << "'.\nResume with:\n  " << resume_command(command_line) << "\n";
-        return sig == SIGTERM ? 143 : 130;
-    }
-    const auto t_run = std::chrono::steady_clock::now();
-    writer.finish();
-    journal->remove();
-    const auto t_done = std::chrono::steady_clock::now();
-    progress.finish();
-    auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-    if (!args.quiet) {
-        std::cout << "results: " << fs::absolute(out).string() << "\n";
-        print_headlines(out, model, std::cout);
-        std::cout << "(" << run::si(summary.work / summary.seconds) << " " << prepared.work_unit
-                  << "/s; time: file layout " << fixed(secs(t_setup, t_layout), 2) << " s, simulation and rows "
-                  << fixed(secs(t_layout, t_run), 2) << " s, statistics " << fixed(secs(t_run, t_done), 2)
-                  << " s";
-        // The share of the threads' time (from the file layout to the last
-        // statistic) that went into the model's kernels; the rest is
-        // statistics, output, histograms, merging and waiting.
-        const int threads = plan.threads;
-        const double thread_seconds = threads * secs(t_setup, t_done);
-        const double kernel_seconds = sim.kernel_seconds() - kernel_before;
-        if (kernel_seconds > 0 && thread_seconds > 0)
-            std::cout << "; in the kernels " << fixed(100 * kernel_seconds / thread_seconds, 1) << "% of "
-                      << threads << (threads == 1 ? " thread" : " threads") << " x " << fixed(secs(t_setup, t_done), 2)
+    {
+        auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+        if (!args.quiet) {
+            std::cout << "results: " << fs::absolute(out).string() << "\n";
+            print_headlines(out, model, std::cout);
+            std::cout << "(" << run::si(work / seconds) << " " << prepared.work_unit
+                      << "/s; time: file layout " << fixed(secs(t_setup, t_layout), 2) << " s, simulation and rows "
+                      << fixed(secs(t_layout, t_run), 2) << " s, statistics " << fixed(secs(t_run, t_done), 2)
                       << " s";
-        std::cout << "; inspect with: artel info " << out.string() << ")\n";
+            // The share of the threads' time (from the file layout to the last
+            // statistic) that went into the model's kernels; the rest is
+            // statistics, output, histograms, merging and waiting.
+            const int threads = plan.threads;
+            const double thread_seconds = threads * secs(t_setup, t_done);
+            const double kernel_seconds = sim.kernel_seconds() - kernel_before;
+            if (kernel_seconds > 0 && thread_seconds > 0)
+                std::cout << "; in the kernels " << fixed(100 * kernel_seconds / thread_seconds, 1) << "% of "
+                          << threads << (threads == 1 ? " thread" : " threads") << " x "
+                          << fixed(secs(t_setup, t_done), 2) << " s";
+            std::cout << "; inspect with: artel info " << out.string() << ")\n";
+        }
     }
     return kExitOk;
 }
 
 int cmd_info(const ModelDriver& model, const std::string& path) {
-    if (!fs::exists(path)) throw UsageError("no such file '" + path + "'");
+    const auto entry = output::examine(path);
+    if (entry.kind == output::Entry::Kind::Absent) throw UsageError("no such file '" + path + "'");
+    // Opening a FIFO would wait for a writer; a device is not a result file.
+    if (entry.kind != output::Entry::Kind::Regular && !fs::is_regular_file(path))
+        throw UsageError("'" + path + "' is " + entry.what + ", not a result file");
     {
         auto file = h5::File::open_read(path);
         auto root = file.root();
         if (!root.has_attr("format") || root.attr_string("format") != output::kFormatName)
             throw UsageError("'" + path + "' is not an artel result file");
-        const auto major = root.attr_int("format_major");
-        if (major != output::kFormatMajor)
-            throw UsageError("'" + path + "' has format version " + root.attr_string("format_version") +
-                             ", this artel reads major version " + std::to_string(output::kFormatMajor));
+        const auto major = root.has_attr("format_major") ? root.attr_int("format_major") : -1;
+        if (major != output::kFormatMajor) {
+            const auto minor = root.has_attr("format_minor") ? root.attr_int("format_minor") : -1;
+            const std::string version = major < 0   ? std::string("no format version")
+                                        : minor < 0 ? "format version " + std::to_string(major) + ".x"
+                                                    : "format version " + std::to_string(major) + "." +
+                                                          std::to_string(minor);
+            throw UsageError("'" + path + "' has " + version + ", and this artel (" + kEngineVersion +
+                             ") reads format major version " + std::to_string(output::kFormatMajor) +
+                             (major > output::kFormatMajor ? ": read it with a newer artel" : ""));
+        }
         const auto arms = root.open_dataset("arm_names").read_strings();
         std::cout << "file:          " << path << "\n"
                   << "format:        " << root.attr_string("format") << " " << root.attr_string("format_version")
@@ -429,11 +608,118 @@ int cmd_info(const ModelDriver& model, const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// One line, control characters shown as escapes: a --set value as the user
+// typed it, in a message.
+std::string printable(const std::string& s) {
+    std::string out;
+    for (const unsigned char c : s) {
+        if (c == '\n') out += "\\n";
+        else if (c == '\t') out += "\\t";
+        else if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+// A --set holds one assignment on one line: TOML would read a line break as
+// the end of the value and the rest as another statement.
+void check_sets(const std::vector<std::string>& sets) {
+    for (const auto& s : sets) {
+        const bool control = std::any_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+        if (control)
+            throw UsageError("--set '" + printable(s) + "': contains a line break or another control character; " +
+                             "give one key=value per --set");
+    }
+}
+
+// CLI11 names the problem in its own words ("Value abc not in range 1 to
+// 4096", "At Most 1 required but received 2"); these are said before it
+// parses, in the words of the rest of artel's messages.
+constexpr std::array<const char*, 3> kCommands{"validate", "run", "info"};
+constexpr std::array<const char*, 7> kSingleOptions{"-o", "--output", "--threads", "--replications",
+                                                    "--seed", "--simd", "--progress"};
+
+void check_command_line(int argc, char** argv) {
+    // The command: the first word that is not an option.
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a.empty() || a[0] == '-') continue;
+        if (std::find(kCommands.begin(), kCommands.end(), a) != kCommands.end()) break;
+        std::string hint;
+        for (const auto* c : kCommands) {
+            const std::string cmd = c;
+            std::size_t common = 0;
+            while (common < a.size() && common < cmd.size() && a[common] == cmd[common]) ++common;
+            if (common >= 2) hint = " (did you mean '" + cmd + "'?)";
+        }
+        throw UsageError("unknown command '" + printable(a) + "'" + hint +
+                         "; artel's commands are validate, run and info (artel --help)");
+    }
+    // Options that take one value, given twice: which one counts would be a guess.
+    for (const auto* opt : kSingleOptions) {
+        const std::string name = opt;
+        std::vector<std::string> values;
+        for (int i = 1; i < argc; ++i) {
+            const std::string a = argv[i];
+            if (a == "--") break;
+            if (a == name) values.push_back(i + 1 < argc ? argv[i + 1] : "");
+            else if (a.rfind(name + "=", 0) == 0) values.push_back(a.substr(name.size() + 1));
+        }
+        const bool alias = name == "-o" || name == "--output";
+        if (alias) {
+            values.clear();
+            for (int i = 1; i < argc; ++i) {
+                const std::string a = argv[i];
+                if (a == "--") break;
+                if (a == "-o" || a == "--output") values.push_back(i + 1 < argc ? argv[i + 1] : "");
+                else if (a.rfind("--output=", 0) == 0) values.push_back(a.substr(9));
+            }
+        }
+        if (values.size() > 1) {
+            std::string list;
+            for (const auto& v : values) list += (list.empty() ? "'" : ", '") + printable(v) + "'";
+            throw UsageError(std::string(alias ? "-o/--output" : opt) + " is given " + std::to_string(values.size()) +
+                             " times (" + list + "): give it once");
+        }
+    }
+}
+
+// A whole number in [lo, hi], with a message that says so.
+CLI::Validator whole_number(std::int64_t lo, std::int64_t hi, const std::string& what) {
+    return CLI::Validator(
+        [=](std::string& text) -> std::string {
+            std::size_t used = 0;
+            long long v = 0;
+            try {
+                v = std::stoll(text, &used, 10);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used == 0 || used != text.size() || v < lo || v > hi)
+                return "'" + printable(text) + "' is not " + what + ": give a whole number in [" + std::to_string(lo) +
+                       ", " + std::to_string(hi) + "]";
+            return "";
+        },
+        "INT in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+}  // namespace
+
 int main(int argc, char** argv, ModelDriver& model) {
     // A file-size limit (ulimit -f) then fails a write with EFBIG, reported
     // like a full disk, instead of killing the process.
     std::signal(SIGXFSZ, SIG_IGN);
     CLI::App app{"artel: a parallel Monte Carlo engine for the co-operative household model"};
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return std::string("artel: error: ") + e.what() + " (artel --help, artel run --help: the options)\n";
+    });
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("artel ") + kEngineVersion + " (" + kGitRevision + ")");
 
@@ -444,14 +730,16 @@ int main(int argc, char** argv, ModelDriver& model) {
     validate->add_option("--set", validate_sets, "override a parameter: key=value (repeatable)");
 
     RunArgs run_args;
+    std::string seed_text;
     auto* run = app.add_subcommand("run", "run a scenario and write its results to HDF5");
     run->add_option("file", run_args.file, "scenario file (TOML)")->required();
     run->add_option("-o,--output", run_args.out, "result file (HDF5)")->required();
     run->add_option("--threads", run_args.threads, "worker threads (default: all cores)")
-        ->check(CLI::Range(1, 4096));
+        ->check(whole_number(1, 4096, "a number of threads"));
     run->add_option("--replications", run_args.replications, "replications (overrides run.replications)")
-        ->check(CLI::Range(std::int64_t{1}, std::int64_t{2147483647}));
-    run->add_option("--seed", run_args.seed, "seed (overrides run.seed)");
+        ->check(whole_number(1, 2147483647, "a number of replications"));
+    run->add_option("--seed", seed_text, "seed (overrides run.seed)")
+        ->check(whole_number(0, std::numeric_limits<std::int64_t>::max(), "a seed"));
     run->add_option("--set", run_args.sets, "override a parameter: key=value, or arm.NAME.key=value (repeatable)");
     run->add_flag("--force", run_args.force, "replace an existing output file");
     run->add_flag("--quiet", run_args.quiet, "print nothing but errors");
@@ -468,20 +756,41 @@ int main(int argc, char** argv, ModelDriver& model) {
     info->add_option("file", info_file, "result file (HDF5)")->required();
 
     try {
+        check_command_line(argc, argv);
         app.parse(argc, argv);
+    } catch (const UsageError& e) {
+        std::cerr << "artel: error: " << e.what() << "\n";
+        return kExitUsage;
     } catch (const CLI::ParseError& e) {
         const int code = app.exit(e);
-        return code == 0 ? kExitOk : kExitUsage;
+        return code == 0 ? finish_stdout(kExitOk) : kExitUsage;
     }
 
     try {
-        if (*validate) return cmd_validate(model, validate_file, validate_sets);
-        if (*run) return cmd_run(model, run_args, join_command_line(argc, argv));
-        if (*info) return cmd_info(model, info_file);
+        if (*validate) {
+            check_sets(validate_sets);
+            return finish_stdout(cmd_validate(model, validate_file, validate_sets));
+        }
+        if (*run) {
+            check_sets(run_args.sets);
+            // An empty --seed "" is a mistake (a shell variable not set), not "the default".
+            if (run->count("--seed")) {
+                if (seed_text.empty()) throw UsageError("--seed is empty: give a whole number in [0, 2^63 - 1]");
+                run_args.seed = seed_text;
+            }
+            return finish_stdout(cmd_run(model, run_args, join_command_line(argc, argv)));
+        }
+        if (*info) return finish_stdout(cmd_info(model, info_file));
     } catch (const config::ConfigError& e) {
         std::cerr << "artel: error: " << e.what() << "\n";
         return kExitUsage;
     } catch (const output::ResumeRefused& e) {
+        std::cerr << "artel: error: " << e.what() << "\n";
+        return kExitUsage;
+    } catch (const output::OutputBusy& e) {
+        std::cerr << "artel: error: " << e.what() << "\n";
+        return kExitUsage;
+    } catch (const output::OutputRefused& e) {
         std::cerr << "artel: error: " << e.what() << "\n";
         return kExitUsage;
     } catch (const UsageError& e) {

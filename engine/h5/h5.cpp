@@ -47,6 +47,21 @@ herr_t take_innermost(unsigned n, const H5E_error2_t* err, void* data) {
     return 0;
 }
 
+// HDF5's words for a failed read or write hold a timestamp, a buffer address,
+// byte counts and a line break ("file write failed: time = ..., filename =
+// ..., errno = 28, error message = 'No space left on device', buf = 0x...");
+// a user needs the operation and the system's reason.
+std::string tidy_io_message(const std::string& text) {
+    const std::string key = "error message = '";
+    const auto m = text.find(key);
+    if (m == std::string::npos) return text;
+    const auto end = text.find('\'', m + key.size());
+    if (end == std::string::npos) return text;
+    std::string what = text.substr(0, text.find(':'));
+    if (what.size() > 60 || what.find('\n') != std::string::npos) what = "I/O failed";
+    return what + ": " + text.substr(m + key.size(), end - m - key.size());
+}
+
 // HDF5's own words for the error just raised: the innermost (most specific)
 // description, with the minor message when it adds something.
 std::string hdf5_message() {
@@ -63,7 +78,7 @@ std::string hdf5_message() {
         }
     }
     H5Eclear2(H5E_DEFAULT);
-    return text.empty() ? std::string("HDF5 gave no detail") : text;
+    return text.empty() ? std::string("HDF5 gave no detail") : tidy_io_message(text);
 }
 
 [[noreturn]] void fail(const std::string& doing, const std::string& reason) {
@@ -1151,6 +1166,17 @@ File File::create(const std::filesystem::path& path) {
     set_creation_order(fcpl.get(), true, doing);  // for the root group
     const auto fapl = file_access(what);
     return File(detail::Handle(check_id(H5Fcreate(p.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), what)), p);
+}
+
+File File::create_new(const std::filesystem::path& path) {
+    quiet();
+    const std::string p = path.string();
+    const std::string doing = "create file '" + p + "'";
+    auto what = [&] { return doing; };
+    detail::Handle fcpl(check_id(H5Pcreate(H5P_FILE_CREATE), what));
+    set_creation_order(fcpl.get(), true, doing);
+    const auto fapl = file_access(what);
+    return File(detail::Handle(check_id(H5Fcreate(p.c_str(), H5F_ACC_EXCL, fcpl.get(), fapl.get()), what)), p);
 }
 
 File File::open_read(const std::filesystem::path& path) {

@@ -333,6 +333,9 @@ class Group : public Object {
 class File {
   public:
     static File create(const std::filesystem::path& path);  // truncates
+    // Creates a file that must not exist yet (O_CREAT | O_EXCL): never
+    // follows a link planted at `path`, never replaces anything.
+    static File create_new(const std::filesystem::path& path);
     static File open_read(const std::filesystem::path& path);
     static File open_rw(const std::filesystem::path& path);
 

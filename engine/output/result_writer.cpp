@@ -91,8 +91,115 @@ std::filesystem::path partial_path(const std::filesystem::path& final_path) {
     return p;
 }
 
+namespace {
+
+std::uint64_t mix64(std::uint64_t x) {  // splitmix64's finaliser
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+std::uint64_t row_digest(std::size_t dataset, std::uint64_t row, std::span<const double> values) {
+    std::uint64_t h = mix64((static_cast<std::uint64_t>(dataset) << 40) ^ row ^ 0x6a09e667f3bcc908ull);
+    for (const double v : values) h = mix64(h ^ std::bit_cast<std::uint64_t>(v));
+    return h;
+}
+
+using RowDataset = RowDigests::RowDataset;
+
+// The per-replication datasets, in one fixed order.
+std::vector<RowDataset> row_datasets(const run::ResultSchema& s) {
+    std::vector<RowDataset> out;
+    const bool traj = s.trajectory_replications > 0 && !s.trajectory_households.empty();
+    for (std::size_t a = 0; a < s.n_arms(); ++a) {
+        const std::string arm = "arms/" + s.arms[a] + "/";
+        for (std::size_t k = 0; k < s.series.size(); ++k)
+            out.push_back({arm + "series/" + s.series[k].name, a, RowDataset::Kind::Series, k});
+        for (std::size_t k = 0; k < s.series.size(); ++k)
+            if (s.series[k].has_start) out.push_back({arm + "start/" + s.series[k].name, a, RowDataset::Kind::Start, k});
+        for (std::size_t k = 0; k < s.events.size(); ++k)
+            out.push_back({arm + "events/" + s.events[k].name, a, RowDataset::Kind::Event, k});
+        if (traj)
+            for (std::size_t v = 0; v < s.trajectory_vars.size(); ++v)
+                out.push_back({arm + "trajectories/" + s.trajectory_vars[v], a, RowDataset::Kind::Trajectory, v});
+    }
+    return out;
+}
+
+// Record r's row of dataset d (empty: r has no row there).
+void record_row(const run::ResultSchema& s, const RowDataset& d, const run::ReplicationRecord& r,
+                std::vector<double>& row) {
+    const std::size_t T = static_cast<std::size_t>(s.years), S = s.series.size(), E = s.events.size();
+    row.clear();
+    switch (d.kind) {
+        case RowDataset::Kind::Series: {
+            const auto* p = &r.series[(d.arm * S + d.index) * T];
+            row.assign(p, p + T);
+            break;
+        }
+        case RowDataset::Kind::Start: row.push_back(r.start[d.arm * S + d.index]); break;
+        case RowDataset::Kind::Event: row.push_back(r.events[d.arm * E + d.index]); break;
+        case RowDataset::Kind::Trajectory: {
+            if (r.trajectories.empty()) break;
+            const std::size_t K = s.trajectory_households.size(), V = s.trajectory_vars.size();
+            for (std::size_t h = 0; h < K; ++h) {
+                const auto* p = &r.trajectories[((d.arm * K + h) * V + d.index) * (T + 1)];
+                row.insert(row.end(), p, p + T + 1);
+            }
+            break;
+        }
+    }
+}
+
+}  // namespace
+
+RowDigests::RowDigests(const run::ResultSchema& schema)
+    : schema_(schema), sets_(row_datasets(schema)), digest_(sets_.size(), 0) {}
+
+void RowDigests::add(const run::ReplicationRecord& r) {
+    thread_local std::vector<double> row;
+    for (std::size_t i = 0; i < sets_.size(); ++i) {
+        record_row(schema_, sets_[i], r, row);
+        if (!row.empty()) digest_[i] += row_digest(i, r.replication, row);
+    }
+    ++records_;
+}
+
+std::string RowDigests::check_file(const std::filesystem::path& path) const {
+    try {
+        auto file = h5::File::open_read(path);
+        auto root = file.root();
+        if (!root.has_attr("format") || root.attr_string("format") != kFormatName)
+            return "it is not an artel result file";
+        if (root.attr_int("complete") != 1) return "it is not marked complete";
+        const auto written = root.attr_int("replications_written");
+        if (written != schema_.replications || records_ != static_cast<std::uint64_t>(schema_.replications))
+            return "it holds " + std::to_string(written) + " replications, the run " +
+                   std::to_string(schema_.replications);
+        const auto& sets = sets_;
+        std::vector<double> values;
+        for (std::size_t i = 0; i < sets.size(); ++i) {
+            auto d = root.open_dataset(sets[i].path);
+            d.read_into(values);
+            const auto rows = d.dims().empty() ? 0 : d.dims()[0];
+            if (rows == 0) return "dataset " + sets[i].path + " is empty";
+            const std::size_t width = values.size() / rows;
+            std::uint64_t sum = 0;
+            for (std::size_t r = 0; r < rows; ++r)
+                sum += row_digest(i, r, std::span<const double>(values.data() + r * width, width));
+            if (sum != digest_[i]) return "dataset " + sets[i].path + " does not hold the rows written";
+        }
+        return "";
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+}
+
 struct ResultWriter::Impl {
     run::ResultSchema schema;
+    std::optional<RowDigests> digests;
     std::optional<h5::File> file;
     struct ArmGroups {
         h5::Group arm, series, start, events, trajectories;
@@ -595,14 +702,11 @@ void ResultWriter::Impl::write_histograms() {
 }
 
 ResultWriter::ResultWriter(std::filesystem::path final_path, const run::ResultSchema& schema,
-                           const RunMetadata& meta, bool replace_partial)
+                           const RunMetadata& meta)
     : impl_(std::make_unique<Impl>()), final_(std::move(final_path)), temp_(partial_path(final_)) {
     impl_->schema = schema;
-    std::error_code ec;
-    if (std::filesystem::exists(temp_, ec) && !replace_partial)
-        throw std::runtime_error("an unfinished run's file '" + temp_.string() +
-                                 "' exists: remove it, or run again with --force to replace it");
-    impl_->file.emplace(h5::File::create(temp_));
+    impl_->digests.emplace(schema);
+    impl_->file.emplace(h5::File::create_new(temp_));
     impl_->create_layout(meta);
     impl_->file->flush();
 }
@@ -620,6 +724,7 @@ void ResultWriter::consume(const run::ReplicationRecord& rec) {
         im.write_pending();
     if (im.pending.size() == im.npending) im.pending.emplace_back();
     im.pending[im.npending++] = rec;  // reuses the slot's vectors
+    im.digests->add(rec);
     for (std::size_t i = 0; i < im.histograms.size(); ++i) im.histograms[i] += rec.histograms[i];
     ++im.written;
 }
@@ -690,7 +795,7 @@ void ResultWriter::batch_done() {
     im.unflushed_lo = std::numeric_limits<hsize_t>::max(), im.unflushed_hi = 0;
 }
 
-void ResultWriter::finish() {
+void ResultWriter::finish(FileId replaces) {
     auto& im = *impl_;
     if (im.written != static_cast<std::uint64_t>(im.schema.replications))
         throw std::logic_error("result writer: " + std::to_string(im.written) + " of " +
@@ -705,11 +810,11 @@ void ResultWriter::finish() {
         root.set_attr("complete", std::int64_t{1});
     }
     im.file->close();
-    std::error_code ec;
-    std::filesystem::rename(temp_, final_, ec);
-    if (ec)
-        throw std::runtime_error("cannot rename '" + temp_.string() + "' to '" + final_.string() + "': " +
-                                 ec.message());
+    // What reached the file, read back through a new handle: every row must
+    // be the record's, or the run's checkpoint is not superseded.
+    if (const auto wrong = im.digests->check_file(temp_); !wrong.empty())
+        throw ResultUnverified("the result file '" + temp_.string() + "' did not verify: " + wrong);
+    place_result(temp_, final_, replaces);
     im.finished = true;
 }
 

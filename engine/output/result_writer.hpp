@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/output/output_files.hpp"
 #include "engine/run/results.hpp"
 #include "engine/run/runner.hpp"
 
@@ -31,20 +32,56 @@ struct RunMetadata {
 // The temporary name a run writes to before it is complete.
 std::filesystem::path partial_path(const std::filesystem::path& final_path);
 
+// Digests of the per-replication rows (series, start values, events,
+// trajectories) that a result file should hold, one per dataset, summed over
+// rows so that the order in which records arrive does not matter. A file is
+// verified when it is complete and every dataset's digest, read back from the
+// file, equals the digest of the records.
+class RowDigests {
+public:
+    explicit RowDigests(const run::ResultSchema& schema);
+    void add(const run::ReplicationRecord& record);
+    // "" when `path` is a complete artel result file whose rows are exactly
+    // the records added; otherwise what is wrong.
+    std::string check_file(const std::filesystem::path& path) const;
+
+    // One per-replication dataset, and where a record's row of it comes from.
+    struct RowDataset {
+        std::string path;
+        std::size_t arm;
+        enum class Kind { Series, Start, Event, Trajectory } kind;
+        std::size_t index;  // series, event or trajectory variable
+    };
+
+private:
+    run::ResultSchema schema_;
+    std::vector<RowDataset> sets_;
+    std::vector<std::uint64_t> digest_;
+    std::uint64_t records_ = 0;
+};
+
+// A result file that does not hold what was written to it.
+class ResultUnverified : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 class ResultWriter final : public run::RecordSink {
 public:
-    // Creates OUT.partial (replacing a stale one only if `replace_partial`).
-    ResultWriter(std::filesystem::path final_path, const run::ResultSchema& schema, const RunMetadata& meta,
-                 bool replace_partial);
+    // Creates OUT.partial, which must not exist (O_EXCL: a link planted at
+    // the name is never followed).
+    ResultWriter(std::filesystem::path final_path, const run::ResultSchema& schema, const RunMetadata& meta);
     ~ResultWriter() override;
     ResultWriter(const ResultWriter&) = delete;
     ResultWriter& operator=(const ResultWriter&) = delete;
 
     void consume(const run::ReplicationRecord& record) override;
     void batch_done() override;
-    // Writes statistics, histograms and the completion mark, closes the file
-    // and renames it to the final name (replacing an existing file).
-    void finish();
+    // Writes statistics, histograms and the completion mark, closes the
+    // file, reads it back to verify it (ResultUnverified if it does not hold
+    // every record consumed) and renames it to the final name, replacing
+    // only the file `replaces` (see place_result in output_files.hpp).
+    void finish(FileId replaces = {});
 
     const std::filesystem::path& final_path() const { return final_; }
     const std::filesystem::path& temp_path() const { return temp_; }

@@ -7,6 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import h5py
+import numpy as np
 import pytest
 
 SOURCE = Path(os.environ.get("ARTEL_SOURCE_DIR", Path(__file__).resolve().parents[2]))
@@ -32,3 +34,22 @@ def small_run(tmp_path_factory):
 @pytest.fixture(scope="session")
 def small_run_1thread(tmp_path_factory):
     return run_artel(tmp_path_factory.mktemp("run1") / "small1.h5", threads=1)
+
+
+def all_datasets(path):
+    """Every dataset of a result file, by path."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda n, o: out.__setitem__(n, np.atleast_1d(o[()])) if isinstance(o, h5py.Dataset) else None)
+    return out
+
+
+def assert_identical(a, b):
+    """The two files hold the same datasets, bit for bit."""
+    da, db = all_datasets(a), all_datasets(b)
+    assert da.keys() == db.keys()
+    for k in da:
+        if da[k].dtype.kind == "O":
+            assert list(da[k]) == list(db[k]), k
+        else:
+            assert da[k].tobytes() == db[k].tobytes(), k

@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 
 import h5py
-import numpy as np
 import pytest
 
-from conftest import EXE, SCENARIO
+from conftest import EXE, SCENARIO, assert_identical
 
 # Big enough to take a second or two at 2 threads (40 replications x 5 arms x
 # 400 villages x 50 households x 20 years = 80 M household-years) and many
@@ -24,23 +23,6 @@ SHAPE = ["--replications", "40", "--set", "population.villages=400", "--set", "p
 
 def cmd(out, *extra, threads=2):
     return [EXE, "run", str(SCENARIO), "-o", str(out), *SHAPE, "--threads", str(threads), *extra]
-
-
-def all_datasets(path):
-    out = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda n, o: out.__setitem__(n, np.atleast_1d(o[()])) if isinstance(o, h5py.Dataset) else None)
-    return out
-
-
-def assert_identical(a, b):
-    da, db = all_datasets(a), all_datasets(b)
-    assert da.keys() == db.keys()
-    for k in da:
-        if da[k].dtype.kind == "O":
-            assert list(da[k]) == list(db[k]), k
-        else:
-            assert da[k].tobytes() == db[k].tobytes(), k
 
 
 @pytest.fixture(scope="module")
