@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/config/scenario_file.hpp"
+#include "engine/uncertainty/from_scenario.hpp"
 #include "kernels/simd/step_simd.hpp"
 
 namespace artel::model {
@@ -12,16 +13,22 @@ LoadedScenario load_scenario(const std::filesystem::path& file, const std::vecto
     const auto table = param_table();
     auto sc = config::load_scenario(file, table, &out.base);
     for (const auto& s : sets) config::apply_set(s, table, &out.base, sc);
+    config::expand_sweeps(sc);
     config::validate(table, &out.base, sc, model::cross_checks());
     out.resolved_text = config::render_scenario(table, &out.base, sc);
+    out.options.parameters = uq::make_sampler(file, sc, out.base.seed, out.base.replications);
     for (const auto& a : sc.arms) {
-        Arm arm{a.name, out.base};
+        Arm arm{a.name, out.base, {}};
         config::apply_arm(a, &arm.params);
-        out.arms.push_back(std::move(arm));
         std::string text;
-        for (const auto& o : a.overrides)
-            text += std::string(o.param->name) + " = " + config::format_value(&arm.params, *o.param) + "\n";
+        for (const auto& o : a.overrides) {
+            if (o.follows) arm.links.emplace_back(o.param, o.follows);
+            text += std::string(o.param->name) + " = " +
+                    (o.follows ? "\"" + o.follows->key() + "\"" : config::format_value(&arm.params, *o.param)) + "\n";
+        }
+        out.arms.push_back(std::move(arm));
         out.arm_overrides.push_back(text);
+        out.arm_sweeps.push_back({a.sweep, a.coordinates});
     }
     const auto& o = sc.output;
     out.options.histogram_years = o.histogram_years;
@@ -46,10 +53,12 @@ public:
         run.metadata.scenario_file = file.string();
         run.metadata.seed = sc.base.seed;
         run.metadata.arm_overrides = sc.arm_overrides;
+        run.metadata.arm_sweeps = sc.arm_sweeps;
         run.work = static_cast<double>(sc.base.replications) * static_cast<double>(sc.base.villages) *
                    static_cast<double>(sc.base.households) * static_cast<double>(sc.base.years) *
                    static_cast<double>(sc.arms.size());
         sc.options.simd = !reference_;
+        run.parameters = sc.options.parameters;
         run.simulation = std::make_unique<HouseholdSimulation>(std::move(sc.arms), sc.options);
         return run;
     }

@@ -17,6 +17,7 @@ struct LoadedScenario {
     SimulationOptions options;
     std::string resolved_text;
     std::vector<std::string> arm_overrides;
+    std::vector<output::ArmSweep> arm_sweeps;  // per arm: the sweep that made it (empty name: none)
 };
 LoadedScenario load_scenario(const std::filesystem::path& file, const std::vector<std::string>& sets);
 

@@ -138,6 +138,21 @@ HouseholdSimulation::HouseholdSimulation(std::vector<Arm> arms, SimulationOption
         {"literacy", "1", "literate adults / adults of the household at the end of the year", edges(1.0)},
     };
     schema_.trajectory_vars = kTrajectoryVars;
+    if (const auto& sampler = options_.parameters) {
+        schema_.design = uq::design_name(sampler->kind());
+        schema_.design_source = sampler->table_source();
+        for (const auto& up : sampler->parameters()) {
+            run::ParameterInfo info;
+            info.name = up.param->key();
+            info.unit = std::string(up.param->unit);
+            info.description = std::string(up.param->doc);
+            info.prior = up.prior.to_toml();
+            info.dist = up.prior.dist_name();
+            info.numbers = up.prior.numbers();
+            info.lists = up.prior.lists();
+            schema_.parameters.push_back(std::move(info));
+        }
+    }
     const std::int64_t N = household_count(p);
     const std::int64_t K = std::min<std::int64_t>(options_.trajectory_households, N);
     schema_.trajectory_replications =
@@ -145,6 +160,16 @@ HouseholdSimulation::HouseholdSimulation(std::vector<Arm> arms, SimulationOption
     if (schema_.trajectory_replications > 0) {
         const std::int64_t stride = N / K;
         for (std::int64_t k = 0; k < K; ++k) schema_.trajectory_households.push_back(k * stride);
+    }
+}
+
+void HouseholdSimulation::replication_params(std::uint64_t rep, std::vector<Params>& out) const {
+    out.resize(arms_.size());
+    for (std::size_t a = 0; a < arms_.size(); ++a) {
+        Params& p = out[a];
+        p = arms_[a].params;
+        if (options_.parameters) options_.parameters->apply(rep, &p);
+        for (const auto& [key, base] : arms_[a].links) config::write_value(&p, *key, config::read_value(&p, *base));
     }
 }
 
@@ -216,7 +241,11 @@ public:
 
     void run(std::uint64_t replication, std::size_t unit) override {
         const auto& arms = sim_.arms();
-        const Params& base = arms[0].params;
+        if (params_rep_ != static_cast<std::int64_t>(replication)) {
+            sim_.replication_params(replication, params_);
+            params_rep_ = static_cast<std::int64_t>(replication);
+        }
+        const Params& base = params_[0];
         const auto rep = static_cast<std::uint32_t>(replication);
         const auto T = static_cast<std::size_t>(base.years);
         const auto G = static_cast<std::size_t>(base.regions);
@@ -245,10 +274,10 @@ public:
             for (std::size_t t = 0; t < T; ++t) {
                 t0 = Clock::now();
                 if (sim_.options().simd)
-                    step_year_simd(arms[a].params, weather_, static_cast<std::int64_t>(t), state_, scratch_,
+                    step_year_simd(params_[a], weather_, static_cast<std::int64_t>(t), state_, scratch_,
                                    tally_[a * T + t], gini_[a * T + t]);
                 else
-                    step_year(arms[a].params, weather_, static_cast<std::int64_t>(t), state_, scratch_,
+                    step_year(params_[a], weather_, static_cast<std::int64_t>(t), state_, scratch_,
                               tally_[a * T + t], gini_[a * T + t]);
                 in_kernels += Clock::now() - t0;
                 if (hist_year_index_[t] >= 0) add_histograms(a, static_cast<std::size_t>(hist_year_index_[t]), t);
@@ -425,6 +454,8 @@ private:
     YearScratch scratch_;
     Weather weather_;
     std::int64_t weather_rep_ = -1;
+    std::vector<Params> params_;  // every arm's parameters in replication params_rep_
+    std::int64_t params_rep_ = -1;
     std::vector<double> price0_;
     Tally start_;
     GiniHistogram start_gini_;
@@ -535,6 +566,7 @@ void HouseholdSimulation::finish_replication(std::uint64_t rep, const run::Accum
     }
     std::copy(acc.hist.begin(), acc.hist.end(), out.histograms.begin());
     if (!out.trajectories.empty()) std::copy(acc.traj.begin(), acc.traj.end(), out.trajectories.begin());
+    if (options_.parameters) options_.parameters->values(rep, out.parameters);
 }
 
 }  // namespace artel::model

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/run/simulation.hpp"
+#include "engine/uncertainty/sampler.hpp"
 #include "kernels/params.hpp"
 
 namespace artel::model {
@@ -18,6 +19,9 @@ namespace artel::model {
 struct Arm {
     std::string name;
     Params params;  // the base parameters with the arm's policy overrides applied
+    // Policy keys that follow a base parameter (key, base parameter): in a
+    // replication whose parameters are drawn, the key takes the draw.
+    std::vector<std::pair<const config::ParamInfo*, const config::ParamInfo*>> links;
 };
 
 struct SimulationOptions {
@@ -29,6 +33,9 @@ struct SimulationOptions {
     std::int64_t trajectory_replications = 1;
     std::int64_t villages_per_block = 8;  // engine setting: results do not depend on it
     bool simd = true;  // the vectorised kernel (kernels/simd); false: the scalar reference kernel
+    // The replications' uncertain parameters (MODEL.md §6); null: every
+    // replication runs with the arms' parameters as they are.
+    std::shared_ptr<const uq::ParameterSampler> parameters;
 };
 
 class HouseholdSimulation final : public run::Simulation {
@@ -52,6 +59,10 @@ public:
     }
 
     const std::vector<Arm>& arms() const { return arms_; }
+    // Every arm's parameters in replication `rep`: the arm's own, with the
+    // replication's draws of the uncertain parameters and the keys that
+    // follow them.
+    void replication_params(std::uint64_t rep, std::vector<Params>& out) const;
     const SimulationOptions& options() const { return options_; }
     // Villages [first, first + count) of a unit.
     std::int64_t unit_first_village(std::size_t unit) const;

@@ -26,6 +26,7 @@
 
 #include "artel/version.hpp"
 #include "engine/config/error.hpp"
+#include "engine/config/param_info.hpp"
 #include "engine/h5/h5.hpp"
 #include "engine/output/checkpoint.hpp"
 #include "engine/output/result_writer.hpp"
@@ -113,12 +114,34 @@ void print_headlines(const fs::path& path, const ModelDriver& model, std::ostrea
     }
 }
 
+// Four significant digits, for a summary line.
+double significant(double v) {
+    if (!std::isfinite(v) || v == 0) return v;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return std::strtod(buf, nullptr);
+}
+
 int cmd_validate(const ModelDriver& model, const std::string& file, const std::vector<std::string>& sets) {
     auto run = model.prepare(file, sets);
     std::cout << run.metadata.scenario_text;
     std::cerr << "scenario '" << file << "' is valid: " << run.simulation->schema().n_arms() << " arms, "
               << run.simulation->schema().replications << " replications, " << run::si(run.work) << " "
               << run.work_unit << "\n";
+    if (const auto& sampler = run.parameters) {
+        std::cerr << sampler->size() << " uncertain parameters, design " << uq::design_name(sampler->kind())
+                  << (sampler->table_source().empty() ? "" : " (" + sampler->table_source() + ")")
+                  << "; quantiles 5% / 50% / 95%:\n";
+        std::size_t width = 0;
+        for (const auto& p : sampler->parameters()) width = std::max(width, p.param->key().size());
+        for (const auto& p : sampler->parameters()) {
+            const auto key = p.param->key();
+            std::cerr << "  " << key << std::string(width - key.size() + 2, ' ') << p.prior.describe() << "   "
+                      << config::shortest_text(significant(p.prior.quantile(0.05))) << " / "
+                      << config::shortest_text(significant(p.prior.quantile(0.5))) << " / "
+                      << config::shortest_text(significant(p.prior.quantile(0.95))) << "\n";
+        }
+    }
     return kExitOk;
 }
 

@@ -11,6 +11,7 @@
 
 #include "engine/output/result_writer.hpp"
 #include "engine/run/simulation.hpp"
+#include "engine/uncertainty/sampler.hpp"
 
 namespace artel::cli {
 
@@ -18,6 +19,8 @@ struct PreparedRun {
     std::unique_ptr<run::Simulation> simulation;
     output::RunMetadata metadata;  // scenario text, seed, arm overrides (command line filled by the CLI)
     double work = 0;               // household-years of the whole run
+    // The uncertain parameters and their design (null: none).
+    std::shared_ptr<const uq::ParameterSampler> parameters;
     std::string work_unit = "household-years";
 };
 

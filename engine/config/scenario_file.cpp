@@ -1,5 +1,6 @@
 // Scenario files (scenario_file.hpp).
 #include "engine/config/scenario_file.hpp"
+#include "engine/uncertainty/unit.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -316,6 +317,140 @@ void write_checked(void* params, const ParamInfo& p, const Checked& c) {
     else write_value(params, p, c.value);
 }
 
+// ---- priors, links, sweeps (MODEL.md §6) -----------------------------------------
+
+// The smallest and largest values a prior gives to a run: its quantiles at
+// the most extreme units any design produces (uq::kUnitLo, uq::kUnitHi). A
+// prior is allowed when both lie in the parameter's range (the quantile
+// function is monotone, so every draw does).
+std::pair<double, double> attained(const uq::Prior& prior) {
+    return {prior.quantile(uq::kUnitLo), prior.quantile(uq::kUnitHi)};
+}
+
+const char* kDistList = "uniform, normal, lognormal, beta, triangular or discrete";
+
+// A `{ dist = ..., ... }` inline table as a prior for `p`, checked.
+uq::Prior read_prior(const ParamInfo& p, const toml::table& t, const SourcePos& kpos, const SourcePos& vpos,
+                     const std::string& key) {
+    const std::string text = node_text(t);
+    if (p.policy)
+        throw ConfigError(at(kpos) + key + " = " + text +
+                          ": a policy key takes no prior (arms compare policies at the values they set); priors "
+                          "are for the parameters the model is unsure of");
+    if (p.kind != ParamKind::Real)
+        throw ConfigError(at(kpos) + key + " = " + text + ": " +
+                          (p.kind == ParamKind::Boolean ? std::string("a switch") : std::string("an integer")) +
+                          " parameter takes no prior (" +
+                          (p.kind == ParamKind::Boolean ? std::string("it is on or off")
+                                                        : std::string("integers set the run's shape and the "
+                                                                      "kernels' tables")) +
+                          "); give it a value");
+    uq::PriorFields fields;
+    bool has_dist = false;
+    for (const auto& [k, n] : t) {
+        const std::string field(k.str());
+        if (field == "dist") {
+            const auto* str = n.as_string();
+            if (!str)
+                throw ConfigError(at(vpos) + key + " = " + text + ": dist = " + node_text(n) +
+                                  " must be a string: " + kDistList);
+            fields.dist = str->get();
+            has_dist = true;
+        } else if (const auto* i = n.as_integer()) {
+            fields.numbers[field] = static_cast<double>(i->get());
+        } else if (const auto* f = n.as_floating_point()) {
+            fields.numbers[field] = f->get();
+        } else if (const auto* arr = n.as_array()) {
+            std::vector<double> values;
+            for (const auto& elem : *arr) {
+                if (const auto* ei = elem.as_integer()) values.push_back(static_cast<double>(ei->get()));
+                else if (const auto* ef = elem.as_floating_point()) values.push_back(ef->get());
+                else
+                    throw ConfigError(at(vpos) + key + " = " + text + ": " + field + " = " + node_text(n) +
+                                      " must be a list of numbers");
+            }
+            fields.lists[field] = std::move(values);
+        } else {
+            throw ConfigError(at(vpos) + key + " = " + text + ": " + field + " = " + node_text(n) +
+                              " must be a number or a list of numbers");
+        }
+    }
+    if (!has_dist)
+        throw ConfigError(at(vpos) + key + " = " + text + ": a prior needs dist = \"...\": " + kDistList);
+    const uq::Prior prior = [&] {
+        try {
+            return uq::parse_prior(fields);
+        } catch (const uq::PriorError& e) {
+            throw ConfigError(at(vpos) + key + " = " + text + ": " + e.what());
+        }
+    }();
+    const auto [lo, hi] = attained(prior);
+    if (!std::isfinite(lo) || !std::isfinite(hi) || !p.in_range(lo) || !p.in_range(hi)) {
+        const bool tails = fields.dist == "normal" || fields.dist == "lognormal";
+        throw ConfigError(at(vpos) + key + " = " + prior.describe() + " takes values in [" + shortest(lo) + ", " +
+                          shortest(hi) + "] (its quantiles at 2^-53 and 1 - 2^-53), outside the valid range " +
+                          p.range_text() +
+                          (tails ? ": truncate it with lo and hi inside the range" : ": choose one inside the range"));
+    }
+    return prior;
+}
+
+void set_prior(ScenarioFile& sc, const ParamInfo& p, uq::Prior prior, const SourcePos& where, Table table,
+               void* params) {
+    // The median stands in the parameter struct, so that anything reading
+    // the base values sees one the prior can take.
+    write_value(params, p, prior.quantile(0.5));
+    auto it = std::find_if(sc.priors.begin(), sc.priors.end(), [&](const PriorSpec& q) { return q.param == &p; });
+    if (it != sc.priors.end()) *it = PriorSpec{&p, std::move(prior), where};
+    else sc.priors.push_back(PriorSpec{&p, std::move(prior), where});
+    auto order = [&](const PriorSpec& q) { return q.param - table.data(); };
+    std::sort(sc.priors.begin(), sc.priors.end(),
+              [&](const PriorSpec& a, const PriorSpec& b) { return order(a) < order(b); });
+}
+
+void drop_prior(ScenarioFile& sc, const ParamInfo& p) {
+    std::erase_if(sc.priors, [&](const PriorSpec& q) { return q.param == &p; });
+}
+
+const PriorSpec* prior_of(const ScenarioFile& sc, const ParamInfo& p) {
+    for (const auto& q : sc.priors)
+        if (q.param == &p) return &q;
+    return nullptr;
+}
+
+// The base parameter an arm's key follows: "section.name" or a unique bare
+// name, numeric and not a policy key.
+const ParamInfo* link_target(Table table, const ParamInfo& p, const std::string& name, const SourcePos& pos,
+                             const std::string& arm) {
+    const ParamInfo* q = find_key(table, name);
+    if (!q) {
+        const auto found = find_name(table, name);
+        if (found.size() == 1) q = found.front();
+        if (found.size() > 1) {
+            std::vector<std::string> keys;
+            for (const auto* f : found) keys.push_back(f->key());
+            throw ConfigError(at(pos) + std::string(p.name) + " = \"" + name + "\" in arm '" + arm +
+                              "': the name is ambiguous: write one of " + join(keys, " or "));
+        }
+    }
+    if (!q) {
+        std::vector<std::string> keys;
+        for (const auto& r : table)
+            if (!r.policy && r.kind == ParamKind::Real) keys.push_back(r.key());
+        std::string msg = at(pos) + std::string(p.name) + " = \"" + name + "\" in arm '" + arm +
+                          "': a string names the base parameter the key follows, and there is no parameter '" + name +
+                          "'";
+        if (const auto s = nearest(name, keys)) msg += " (did you mean '" + *s + "'?)";
+        throw ConfigError(msg);
+    }
+    if (q->policy || q->kind != ParamKind::Real)
+        throw ConfigError(at(pos) + std::string(p.name) + " = \"" + name + "\" in arm '" + arm + "': '" + q->key() +
+                          "' is " + (q->policy ? "a policy key" : "not a real-valued parameter") +
+                          "; an arm's key may follow a real-valued base parameter (e.g. rate_coop = "
+                          "\"economy.rate_private\")");
+    return q;
+}
+
 // ---- [output] -------------------------------------------------------------------
 
 const ParamInfo kOutputRows[] = {
@@ -455,7 +590,46 @@ void parse_section(const toml::table& t, std::string_view section, Table table, 
             }
             throw ConfigError(msg);
         }
-        write_checked(params, *p, check_value(*p, e.node, {}, kpos, vpos, key));
+        if (const auto* t = e.node->as_table())
+            set_prior(sc, *p, read_prior(*p, *t, kpos, vpos, key), kpos, table, params);
+        else
+            write_checked(params, *p, check_value(*p, e.node, {}, kpos, vpos, key));
+        sc.positions[key] = kpos;
+    }
+}
+
+const char* kDesigns[] = {"random", "lhs", "sobol", "saltelli", "table"};
+
+void parse_uncertainty(const toml::table& t, ScenarioFile& sc) {
+    for (const auto& e : in_file_order(t)) {
+        const std::string name(e.key->str());
+        const SourcePos kpos = pos_of(e.key->source(), sc.source);
+        const SourcePos vpos = pos_of(e.node->source(), sc.source);
+        const std::string key = "uncertainty." + name;
+        if (name == "design") {
+            const auto* str = e.node->as_string();
+            const bool known = str && std::find(std::begin(kDesigns), std::end(kDesigns), str->get()) != std::end(kDesigns);
+            if (!known)
+                throw ConfigError(at(vpos) + key + " = " + node_text(*e.node) +
+                                  " is not a design: must be \"random\", \"lhs\", \"sobol\", \"saltelli\" or \"table\"");
+            sc.uncertainty.design = str->get();
+        } else if (name == "table") {
+            const auto* str = e.node->as_string();
+            if (!str || str->get().empty())
+                throw ConfigError(at(vpos) + key + " = " + node_text(*e.node) +
+                                  " must be the name of a CSV or HDF5 file of parameter vectors");
+            sc.uncertainty.table = str->get();
+        } else if (name == "scramble") {
+            const auto* b = e.node->as_boolean();
+            if (!b) throw ConfigError(at(vpos) + key + " = " + node_text(*e.node) + " must be true or false");
+            sc.uncertainty.scramble = b->get();
+        } else {
+            std::string msg = at(kpos) + "unknown key '" + key + "'";
+            if (const auto s = nearest(name, {"design", "table", "scramble"})) msg += " (did you mean '" + *s + "'?)";
+            else msg += "; [uncertainty] takes design, table and scramble";
+            throw ConfigError(msg);
+        }
+        sc.uncertainty.positions[name] = kpos;
         sc.positions[key] = kpos;
     }
 }
@@ -516,10 +690,74 @@ void parse_arms(const toml::node& node, const SourcePos& kpos, Table table, Scen
             const ParamInfo* p = find_policy(table, key);
             if (!p) throw ConfigError(at(ekpos) + unknown_arm_key_message(table, arm.name, key));
             if (!p->policy) throw ConfigError(at(ekpos) + not_policy_message(table, arm.name, *p));
+            if (const auto* str = e.node->as_string()) {
+                const ParamInfo* q = link_target(table, *p, str->get(), evpos, arm.name);
+                arm.overrides.push_back(Override{p, std::numeric_limits<double>::quiet_NaN(), ekpos, q});
+                continue;
+            }
             const Checked c = check_value(*p, e.node, {}, ekpos, evpos, key, " in arm '" + arm.name + "'");
             arm.overrides.push_back(Override{p, c.value, ekpos});
         }
         sc.arms.push_back(std::move(arm));
+    }
+}
+
+// The most arms a scenario may have, sweeps included: every arm is a group
+// of some 300 datasets in the result file and a share of every replication.
+constexpr std::size_t kMaxSweepArms = 1024;
+
+void parse_sweeps(const toml::node& node, const SourcePos& kpos, Table table, ScenarioFile& sc) {
+    const auto* arr = node.as_array();
+    if (!arr || !arr->is_array_of_tables())
+        throw ConfigError(at(kpos) + "'sweep' must be a list of tables, each written [[sweep]] with name = \"...\"");
+    for (const auto& elem : *arr) {
+        const auto& t = *elem.as_table();
+        SweepSpec sw;
+        sw.where = pos_of(elem.source(), sc.source);
+        std::size_t arms = 1;
+        for (const auto& e : in_file_order(t)) {
+            const std::string key(e.key->str());
+            const SourcePos ekpos = pos_of(e.key->source(), sc.source);
+            const SourcePos evpos = pos_of(e.node->source(), sc.source);
+            if (key == "name" || key == "arm") {
+                const auto* str = e.node->as_string();
+                if (!str || (key == "name" && !valid_arm_name(str->get())))
+                    throw ConfigError(at(evpos) + "sweep " + key + " = " + node_text(*e.node) +
+                                      (key == "name" ? std::string(" is not allowed: ") + kArmNameRule
+                                                     : std::string(" must be the name of an arm")));
+                (key == "name" ? sw.name : sw.base_arm) = str->get();
+                continue;
+            }
+            const ParamInfo* p = find_policy(table, key);
+            const std::string label = "sweep '" + sw.name + "'";
+            if (!p) throw ConfigError(at(ekpos) + unknown_arm_key_message(table, label, key));
+            if (!p->policy) throw ConfigError(at(ekpos) + not_policy_message(table, label, *p));
+            const auto* values = e.node->as_array();
+            if (!values || values->empty())
+                throw ConfigError(at(evpos) + key + " = " + node_text(*e.node) + " in " + label +
+                                  " must be a non-empty list of values, e.g. " + key + " = [0, 2.5, 5]");
+            std::vector<double> grid;
+            for (const auto& v : *values) {
+                const Checked c = check_value(*p, &v, {}, ekpos, evpos, key, " in " + label);
+                if (std::find(grid.begin(), grid.end(), c.value) != grid.end())
+                    throw ConfigError(at(evpos) + key + " = " + node_text(*e.node) + " in " + label +
+                                      " lists " + shortest(c.value) + " twice");
+                grid.push_back(c.value);
+            }
+            arms *= grid.size();
+            if (arms > kMaxSweepArms)
+                throw ConfigError(at(evpos) + label + " makes more than " + std::to_string(kMaxSweepArms) +
+                                  " arms: use fewer values");
+            sw.axes.emplace_back(p, std::move(grid));
+        }
+        if (sw.name.empty())
+            throw ConfigError(at(sw.where) + "[[sweep]] has no name: write name = \"...\" (" + kArmNameRule + ")");
+        if (sw.axes.empty())
+            throw ConfigError(at(sw.where) + "sweep '" + sw.name +
+                              "' has no policy key with a list of values, e.g. bonus = [0, 2.5, 5]");
+        for (const auto& other : sc.sweeps)
+            if (other.name == sw.name) throw ConfigError(at(sw.where) + "duplicate sweep name '" + sw.name + "'");
+        sc.sweeps.push_back(std::move(sw));
     }
 }
 
@@ -540,11 +778,18 @@ void check_cross(Table table, const void* params, const ScenarioFile& sc, const 
     const ParamInfo* b = find_key(table, cc.b);
     if (!a || !b || a->kind == ParamKind::Boolean || b->kind == ParamKind::Boolean) return;
     const std::string ka = a->key(), kb = b->key();
-    const std::string va = value_text(params, *a), vb = value_text(params, *b);
+    // With a prior, the largest value it gives (the rules bound sums and
+    // products of non-negative parameters from above).
+    const PriorSpec* qa = prior_of(sc, *a);
+    const PriorSpec* qb = prior_of(sc, *b);
+    const double xa = qa ? attained(qa->prior).second : read_value(params, *a);
+    const double xb = qb ? attained(qb->prior).second : read_value(params, *b);
+    const std::string va = qa ? shortest(xa) + " (the largest value of its prior)" : value_text(params, *a);
+    const std::string vb = qb ? shortest(xb) + " (the largest value of its prior)" : value_text(params, *b);
     std::string combined;
     bool bad = false;
     if (cc.op == CrossCheck::Op::SumAtMost) {
-        const double s = read_value(params, *a) + read_value(params, *b);
+        const double s = xa + xb;
         bad = !(s <= cc.bound + 1e-12 * std::fabs(cc.bound));
         combined = ka + " + " + kb + " = " + va + " + " + vb + " = " + shortest(s);
     } else if (is_integer_kind(*a) && is_integer_kind(*b)) {
@@ -553,7 +798,7 @@ void check_cross(Table table, const void* params, const ScenarioFile& sc, const 
         bad = overflow || !(static_cast<double>(prod) <= cc.bound);
         combined = ka + " * " + kb + " = " + va + " * " + vb + (overflow ? " overflows" : " = " + std::to_string(prod));
     } else {
-        const double prod = read_value(params, *a) * read_value(params, *b);
+        const double prod = xa * xb;
         bad = !(prod <= cc.bound);
         combined = ka + " * " + kb + " = " + va + " * " + vb + " = " + shortest(prod);
     }
@@ -591,23 +836,27 @@ ScenarioFile parse_scenario(std::string_view text, std::string source_name, Tabl
         const SourcePos kpos = pos_of(e.key->source(), sc.source);
         SourcePos npos = pos_of(e.node->source(), sc.source);
         if (npos.line <= 0) npos = kpos;
-        const bool known = name == "output" || name == "arm" ||
+        const bool known = name == "output" || name == "arm" || name == "uncertainty" || name == "sweep" ||
                            std::find(sections.begin(), sections.end(), name) != sections.end();
         if (name == "arm") {
             parse_arms(*e.node, kpos, table, sc);
+        } else if (name == "sweep") {
+            parse_sweeps(*e.node, kpos, table, sc);
         } else if (known) {
             const auto* t = e.node->as_table();
             if (!t)
                 throw ConfigError(at(kpos) + "'" + name + "' = " + node_text(*e.node) + " must be a section [" +
                                   name + "], not a value");
             if (name == "output") parse_output(*t, sc);
+            else if (name == "uncertainty") parse_uncertainty(*t, sc);
             else parse_section(*t, name, table, params, sc);
         } else if (e.node->is_table()) {
             std::vector<std::string> all = sections;
             all.emplace_back("output");
+            all.emplace_back("uncertainty");
             std::string msg = at(npos) + "unknown section [" + name + "]";
             if (const auto s = nearest(name, all)) msg += " (did you mean [" + *s + "]?)";
-            else msg += "; sections are [" + join(all, "], [") + "] and [[arm]]";
+            else msg += "; sections are [" + join(all, "], [") + "], [[arm]] and [[sweep]]";
             throw ConfigError(msg);
         } else {
             std::string msg = at(kpos) + "key '" + name + "' is outside any section";
@@ -668,11 +917,28 @@ void apply_set(std::string_view assignment, Table table, void* params, ScenarioF
         const ParamInfo* p = find_policy(table, pkey);
         if (!p) throw ConfigError(at(where) + unknown_arm_key_message(table, arm_name, pkey));
         if (!p->policy) throw ConfigError(at(where) + not_policy_message(table, arm_name, *p));
-        const Checked c = check_value(*p, node, raw, where, where, pkey, " in arm '" + arm_name + "'");
+        Override next{p, 0.0, where};
+        if (const auto* str = node ? node->as_string() : nullptr) {
+            next.follows = link_target(table, *p, str->get(), where, arm_name);
+            next.value = std::numeric_limits<double>::quiet_NaN();
+        } else {
+            next.value = check_value(*p, node, raw, where, where, pkey, " in arm '" + arm_name + "'").value;
+        }
         auto ov = std::find_if(it->overrides.begin(), it->overrides.end(),
                                [&](const Override& o) { return o.param == p; });
-        if (ov != it->overrides.end()) *ov = Override{p, c.value, where};
-        else it->overrides.push_back(Override{p, c.value, where});
+        if (ov != it->overrides.end()) *ov = next;
+        else it->overrides.push_back(next);
+        return;
+    }
+
+    // uncertainty.design, .table, .scramble
+    if (key.rfind("uncertainty.", 0) == 0) {
+        if (!node) throw ConfigError("--set: " + key + " = " + one_line(raw) + " is not a TOML value");
+        const auto t = toml::parse(key.substr(12) + " = " + raw + "\n", std::string_view("--set"));
+        parse_uncertainty(t, sc);
+        for (auto& [k, pos] : sc.uncertainty.positions)
+            if (k == key.substr(12)) pos = where;
+        sc.positions[key] = where;
         return;
     }
 
@@ -733,7 +999,12 @@ void apply_set(std::string_view assignment, Table table, void* params, ScenarioF
         p = found.front();
     }
     const std::string full = p->key();
-    write_checked(params, *p, check_value(*p, node, raw, where, where, full));
+    if (const auto* t = node ? node->as_table() : nullptr) {
+        set_prior(sc, *p, read_prior(*p, *t, where, where, full), where, table, params);
+    } else {
+        write_checked(params, *p, check_value(*p, node, raw, where, where, full));
+        drop_prior(sc, *p);  // a value given later replaces a prior given before
+    }
     sc.positions[full] = where;
     resolve_output_defaults(table, params, sc);
 }
@@ -785,6 +1056,19 @@ void validate(Table table, const void* params, const ScenarioFile& sc, std::span
         for (const auto& o : arm.overrides) {
             if (!o.param) throw ConfigError(at(o.where) + "arm '" + arm.name + "' has an override without a key");
             if (!o.param->policy) throw ConfigError(at(o.where) + not_policy_message(table, arm.name, *o.param));
+            if (o.follows) {
+                const PriorSpec* q = prior_of(sc, *o.follows);
+                const double v = read_value(params, *o.follows);
+                const auto [lo, hi] = q ? attained(q->prior) : std::pair{v, v};
+                if (!o.param->in_range(lo) || !o.param->in_range(hi))
+                    throw ConfigError(at(o.where) + std::string(o.param->name) + " = \"" + o.follows->key() +
+                                      "\" in arm '" + arm.name + "': " + o.follows->key() + " takes " +
+                                      (q ? "values in [" + shortest(lo) + ", " + shortest(hi) + "]"
+                                         : "the value " + shortest(v)) +
+                                      ", outside " + std::string(o.param->name) + "'s range " +
+                                      o.param->range_text());
+                continue;
+            }
             if (!std::isfinite(o.value))
                 throw ConfigError(at(o.where) + std::string(o.param->name) + " = " + shortest(o.value) +
                                   " in arm '" + arm.name + "' is not allowed: must be " +
@@ -858,8 +1142,18 @@ std::string render_scenario(Table table, const void* params, const ScenarioFile&
 
     for (const auto& section : sections_of(table)) {
         out += "\n[" + section + "]\n";
-        for (const auto& p : table)
-            if (p.section == section) line(std::string(p.name) + " = " + format_value(params, p), p.unit, p.doc);
+        for (const auto& p : table) {
+            if (p.section != section) continue;
+            const PriorSpec* q = prior_of(sc, p);
+            line(std::string(p.name) + " = " + (q ? q->prior.to_toml() : format_value(params, p)), p.unit, p.doc);
+        }
+    }
+    if (!sc.priors.empty() || !sc.uncertainty.positions.empty()) {
+        out += "\n[uncertainty]\n";
+        line("design = " + quote(sc.uncertainty.design), "", "how the replications' parameter vectors are laid out");
+        if (!sc.uncertainty.table.empty()) line("table = " + quote(sc.uncertainty.table), "", "parameter vectors");
+        line(std::string("scramble = ") + (sc.uncertainty.scramble ? "true" : "false"), "",
+             "sobol and saltelli points scrambled by the seed");
     }
 
     out += "\n[output]\n";
@@ -874,16 +1168,77 @@ std::string render_scenario(Table table, const void* params, const ScenarioFile&
     }
 
     for (const auto& arm : sc.arms) {
+        if (!arm.sweep.empty()) continue;  // written as its [[sweep]]
         out += "\n[[arm]]\nname = " + quote(arm.name) + "\n";
         for (const auto& o : arm.overrides)
-            line(std::string(o.param->name) + " = " + format_number(o.param->kind, o.value), o.param->unit,
-                 o.param->doc);
+            line(std::string(o.param->name) + " = " +
+                     (o.follows ? quote(o.follows->key()) : format_number(o.param->kind, o.value)),
+                 o.param->unit, o.follows ? "follows the base parameter" : o.param->doc);
+    }
+    for (const auto& sw : sc.sweeps) {
+        out += "\n[[sweep]]\nname = " + quote(sw.name) + "\n";
+        if (!sw.base_arm.empty()) out += "arm = " + quote(sw.base_arm) + "\n";
+        for (const auto& [p, values] : sw.axes) {
+            std::string list = "[";
+            for (std::size_t i = 0; i < values.size(); ++i) list += (i ? ", " : "") + format_number(p->kind, values[i]);
+            line(std::string(p->name) + " = " + list + "]", p->unit, p->doc);
+        }
     }
     return out;
 }
 
+void expand_sweeps(ScenarioFile& sc) {
+    std::erase_if(sc.arms, [](const ArmSpec& a) { return !a.sweep.empty(); });
+    for (const auto& sw : sc.sweeps) {
+        const ArmSpec* base = sc.arms.empty() ? nullptr : &sc.arms.front();
+        if (!sw.base_arm.empty()) {
+            base = nullptr;
+            for (const auto& a : sc.arms)
+                if (a.name == sw.base_arm) base = &a;
+            if (!base)
+                throw ConfigError(at(sw.where) + "sweep '" + sw.name + "' is on arm '" + sw.base_arm +
+                                  "', and there is no arm of that name");
+        }
+        if (!base) throw ConfigError(at(sw.where) + "sweep '" + sw.name + "' needs an [[arm]] to start from");
+        const ArmSpec start = *base;
+        std::size_t points = 1;
+        for (const auto& axis : sw.axes) points *= axis.second.size();
+        for (std::size_t k = 0; k < points; ++k) {
+            ArmSpec arm = start;
+            arm.where = sw.where;
+            arm.sweep = sw.name;
+            arm.name = sw.name;
+            std::size_t rest = k;
+            std::vector<std::size_t> index(sw.axes.size());
+            for (std::size_t j = sw.axes.size(); j-- > 0;) {  // the first axis varies slowest
+                index[j] = rest % sw.axes[j].second.size();
+                rest /= sw.axes[j].second.size();
+            }
+            for (std::size_t j = 0; j < sw.axes.size(); ++j) {
+                const ParamInfo* p = sw.axes[j].first;
+                const double v = sw.axes[j].second[index[j]];
+                arm.name += "." + std::string(p->name) + "-" + format_number(p->kind, v);
+                arm.coordinates.emplace_back(p->key(), v);
+                auto ov = std::find_if(arm.overrides.begin(), arm.overrides.end(),
+                                       [&](const Override& o) { return o.param == p; });
+                if (ov != arm.overrides.end()) *ov = Override{p, v, sw.where};
+                else arm.overrides.push_back(Override{p, v, sw.where});
+            }
+            for (const auto& other : sc.arms)
+                if (other.name == arm.name)
+                    throw ConfigError(at(sw.where) + "sweep '" + sw.name + "' makes an arm named '" + arm.name +
+                                      "', which exists already");
+            sc.arms.push_back(std::move(arm));
+            if (sc.arms.size() > kMaxSweepArms)
+                throw ConfigError(at(sw.where) + "the sweeps make more than " + std::to_string(kMaxSweepArms) +
+                                  " arms in all: use fewer values");
+        }
+    }
+}
+
 void apply_arm(const ArmSpec& arm, void* params) {
-    for (const auto& o : arm.overrides) write_value(params, *o.param, o.value);
+    for (const auto& o : arm.overrides)
+        write_value(params, *o.param, o.follows ? read_value(params, *o.follows) : o.value);
 }
 
 }  // namespace artel::config

@@ -125,6 +125,8 @@ std::vector<RowDataset> row_datasets(const run::ResultSchema& s) {
             for (std::size_t v = 0; v < s.trajectory_vars.size(); ++v)
                 out.push_back({arm + "trajectories/" + s.trajectory_vars[v], a, RowDataset::Kind::Trajectory, v});
     }
+    for (std::size_t j = 0; j < s.parameters.size(); ++j)
+        out.push_back({"uncertainty/" + s.parameters[j].name, 0, RowDataset::Kind::Parameter, j});
     return out;
 }
 
@@ -141,6 +143,7 @@ void record_row(const run::ResultSchema& s, const RowDataset& d, const run::Repl
         }
         case RowDataset::Kind::Start: row.push_back(r.start[d.arm * S + d.index]); break;
         case RowDataset::Kind::Event: row.push_back(r.events[d.arm * E + d.index]); break;
+        case RowDataset::Kind::Parameter: row.push_back(r.parameters[d.index]); break;
         case RowDataset::Kind::Trajectory: {
             if (r.trajectories.empty()) break;
             const std::size_t K = s.trajectory_households.size(), V = s.trajectory_vars.size();
@@ -206,6 +209,7 @@ struct ResultWriter::Impl {
         std::vector<h5::Dataset> series_ds, start_ds, event_ds, traj_ds;
     };
     std::vector<ArmGroups> arms;
+    std::vector<h5::Dataset> parameter_ds;  // /uncertainty/<parameter>, one row per replication
     std::vector<std::int64_t> histograms;  // summed over replications: [arm][hist][year][bin]
     std::uint64_t written = 0;
     bool finished = false;
@@ -221,6 +225,7 @@ struct ResultWriter::Impl {
     hsize_t unflushed_lo = std::numeric_limits<hsize_t>::max(), unflushed_hi = 0;
 
     void create_layout(const RunMetadata& meta);
+    void create_uncertainty_layout(h5::Group& root, const std::vector<std::int64_t>& rep_values);
     void write_pending();
     void write_statistics();
     void write_histograms();
@@ -272,6 +277,16 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
         g.arm.set_attr("index", static_cast<std::int64_t>(a));
         g.arm.set_attr("baseline", s.arms.front());
         g.arm.set_attr("overrides", a < meta.arm_overrides.size() ? meta.arm_overrides[a] : std::string());
+        if (a < meta.arm_sweeps.size() && !meta.arm_sweeps[a].name.empty()) {
+            // A sweep's grid point: "sweep" names it, "sweep_<key>" holds each value.
+            g.arm.set_attr("sweep", meta.arm_sweeps[a].name);
+            std::string keys;
+            for (const auto& [key, value] : meta.arm_sweeps[a].coordinates) {
+                g.arm.set_attr("sweep_" + key, value);
+                keys += (keys.empty() ? "" : " ") + key;
+            }
+            g.arm.set_attr("sweep_keys", keys);
+        }
 
         g.series = g.arm.create_group("series");
         g.series.set_attr("description", std::string("per replication, the value at the end of each year "
@@ -327,6 +342,31 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
         arms.push_back(std::move(g));
     }
     histograms.assign(s.n_arms() * s.histogram_cells(), 0);
+    create_uncertainty_layout(root, rep_values);
+}
+
+// /uncertainty: the values every replication used, one variable per
+// uncertain parameter, each with its prior as attributes (MODEL.md §6).
+void ResultWriter::Impl::create_uncertainty_layout(h5::Group& root, const std::vector<std::int64_t>& rep_values) {
+    const auto& s = schema;
+    if (s.parameters.empty()) return;
+    const auto R = static_cast<hsize_t>(s.replications);
+    auto g = root.create_group("uncertainty");
+    g.set_attr("design", s.design);
+    if (!s.design_source.empty()) g.set_attr("design_source", s.design_source);
+    g.set_attr("description", std::string("the value of each uncertain parameter in each replication, shared by "
+                                          "every arm; attributes: its prior"));
+    auto rep_scale = make_scale(g, "replication", rep_values, "", "replication");
+    for (const auto& info : s.parameters) {
+        auto d = g.create_dataset<double>(info.name, {R}, rows_chunked(R, 0));
+        describe(d, info.unit, info.description);
+        d.set_attr("prior", info.prior);
+        d.set_attr("prior_dist", info.dist);
+        for (const auto& [name, value] : info.numbers) d.set_attr("prior_" + name, value);
+        for (const auto& [name, values] : info.lists) d.set_attr("prior_" + name, values);
+        parameter_ds.push_back(std::move(d));
+    }
+    attach_all(parameter_ds, {&rep_scale});
 }
 
 namespace {
@@ -758,6 +798,8 @@ void ResultWriter::Impl::write_pending() {
             write(g.event_ds[k], 1,
                   [&](const run::ReplicationRecord& rec, std::size_t) { return rec.events[a * E + k]; });
     }
+    for (std::size_t j = 0; j < parameter_ds.size(); ++j)
+        write(parameter_ds[j], 1, [&](const run::ReplicationRecord& rec, std::size_t) { return rec.parameters[j]; });
     // Trajectories: only the first replications have them, one row each.
     const auto K = s.trajectory_households.size(), V = s.trajectory_vars.size();
     std::vector<double> slab(K * (T + 1));

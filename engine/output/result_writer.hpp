@@ -21,12 +21,19 @@ inline constexpr int kFormatMajor = 1;
 inline constexpr int kFormatMinor = 0;
 inline constexpr const char* kFormatName = "artel-results";
 
+// The [[sweep]] that generated an arm, and the arm's point on its grid.
+struct ArmSweep {
+    std::string name;
+    std::vector<std::pair<std::string, double>> coordinates;  // policy key, value
+};
+
 struct RunMetadata {
     std::string scenario_text;            // the resolved scenario (TOML)
     std::string scenario_file;            // as given on the command line
     std::string command_line;
     std::uint64_t seed = 0;
     std::vector<std::string> arm_overrides;  // per arm, its overrides as TOML lines
+    std::vector<ArmSweep> arm_sweeps;        // per arm (or empty)
 };
 
 // The temporary name a run writes to before it is complete.
@@ -49,7 +56,7 @@ public:
     struct RowDataset {
         std::string path;
         std::size_t arm;
-        enum class Kind { Series, Start, Event, Trajectory } kind;
+        enum class Kind { Series, Start, Event, Trajectory, Parameter } kind;
         std::size_t index;  // series, event or trajectory variable
     };
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace artel::run {
@@ -29,6 +30,18 @@ struct HistogramInfo {
     std::vector<double> edges;  // bins + 1 edges; the last bin also counts values above
 };
 
+// An uncertain parameter (MODEL.md §6): one value per replication, drawn
+// from its prior by the run's design (or read from a table).
+struct ParameterInfo {
+    std::string name;         // "weather.failure_prob"
+    std::string unit;
+    std::string description;
+    std::string prior;        // the prior as a TOML inline table
+    std::string dist;         // "beta", ...; "table" for a table's column
+    std::vector<std::pair<std::string, double>> numbers;              // the prior's fields
+    std::vector<std::pair<std::string, std::vector<double>>> lists;   // discrete values and weights
+};
+
 struct ResultSchema {
     std::vector<std::string> arms;              // arms[0] is the baseline
     std::int64_t replications = 0;
@@ -41,6 +54,9 @@ struct ResultSchema {
     std::vector<std::string> trajectory_vars;
     std::vector<std::int64_t> trajectory_households;  // household ids within a replication
     std::int64_t trajectory_replications = 0;         // replications 0 .. n-1 carry samples
+    std::vector<ParameterInfo> parameters;            // empty: every replication has the same parameters
+    std::string design;                               // how the parameter vectors are laid out
+    std::string design_source;                        // design "table": the file of vectors
 
     std::size_t n_arms() const { return arms.size(); }
     std::size_t histogram_cells() const;  // per arm: hists × years × bins
@@ -54,6 +70,7 @@ struct ReplicationRecord {
     std::vector<double> events;             // [arm][event]
     std::vector<std::int64_t> histograms;   // [arm][histogram][hist year][bin]
     std::vector<double> trajectories;       // [arm][household][var][year + 1]; empty if none
+    std::vector<double> parameters;         // [parameter]: this replication's values
 
     void shape(const ResultSchema& s, bool with_trajectories);
 };
