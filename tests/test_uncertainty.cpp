@@ -334,6 +334,11 @@ TEST_CASE("uncertainty: bad priors are refused with what is wrong and what is al
           "nearer the mean 0");
     CHECK(refusal({"lognormal", M{{"median", 1}, {"sigma", 0.1}, {"hi", 0.01}}, {}}).find("less than 1e-12") !=
           std::string::npos);
+    CHECK(refusal({"lognormal", M{{"median", 1}, {"sigma", 100}}, {}}) ==
+          "lognormal: its 1 - 2^-53 quantile is not a finite number (values must fit a double: narrow the prior or "
+          "bound it with lo, hi)");
+    CHECK(refusal({"lognormal", M{{"median", 1}, {"sigma", 100}, {"hi", 1e300}}, {}}) == "(accepted)");
+    CHECK(refusal({"normal", M{{"mean", 0}, {"sd", 1e308}}, {}}).find("2^-53 quantile is not a finite") != std::string::npos);
     // Just above the limit is accepted: normal(0, 1) beyond 7 keeps 1.28e-12.
     CHECK(refusal({"normal", M{{"mean", 0}, {"sd", 1}, {"lo", 7}}, {}}) == "(accepted)");
 }
@@ -584,6 +589,19 @@ TEST_CASE("uncertainty: design values do not depend on the order or the thread t
         CHECK(std::memcmp(forward.data(), threaded.data(), forward.size() * sizeof(double)) == 0);
         CHECK(std::memcmp(forward.data(), rebuilt.data(), forward.size() * sizeof(double)) == 0);
     }
+    // Boost.Math's quantiles from two threads at once: the same bits.
+    const std::vector<Prior> priors = {prior("beta", {{"a", 3}, {"b", 17}}),
+                                       prior("normal", {{"mean", 0}, {"sd", 1}, {"lo", 5}, {"hi", 6}}),
+                                       prior("lognormal", {{"median", 0.02}, {"sigma", 0.3}})};
+    const Design lhs(DesignKind::LatinHypercube, kSeed, 3, 3000);
+    std::vector<double> serial(3000 * 3), parallel(3000 * 3);
+    for (std::size_t k = 0; k < serial.size(); ++k) serial[k] = priors[k % 3].quantile(lhs.unit(k / 3, k % 3));
+#pragma omp parallel for num_threads(2) schedule(dynamic, 5)
+    for (std::int64_t k = static_cast<std::int64_t>(serial.size()) - 1; k >= 0; --k) {
+        const auto i = static_cast<std::size_t>(k);
+        parallel[i] = priors[i % 3].quantile(lhs.unit(i / 3, i % 3));
+    }
+    CHECK(std::memcmp(serial.data(), parallel.data(), serial.size() * sizeof(double)) == 0);
     // Known values pin the streams' layout: a change to it changes every design.
     const Design random(DesignKind::Random, kSeed, 2, 4);
     const artel::rng::Block b = uq_stream(kSeed, 3, 1, UqPurpose::Random).block(0);

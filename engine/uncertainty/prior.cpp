@@ -164,6 +164,26 @@ double Prior::number(const char* name, double fallback) const {
     return fallback;
 }
 
+namespace {
+
+// Every design's coordinates lie in [2^-53, 1 − 2^-53]; the quantile there
+// must be a finite double (a lognormal with sigma = 100 overflows).
+void check_tails(const Spec& s, const Prior& p) {
+    for (const auto& [u, name] : {std::pair{0x1p-53, "2^-53"}, std::pair{1 - 0x1p-53, "1 - 2^-53"}}) {
+        double x = 0;
+        try {
+            x = p.quantile(u);
+        } catch (const std::exception&) {
+            x = std::numeric_limits<double>::quiet_NaN();
+        }
+        if (!std::isfinite(x))
+            fail(s, std::string("its ") + name + " quantile is not a finite number (values must fit a double: " +
+                        "narrow the prior or bound it with lo, hi)");
+    }
+}
+
+}  // namespace
+
 Prior parse_prior(const PriorFields& f) {
     if (f.dist.empty())
         throw PriorError("missing field 'dist' (one of " + join(prior_names()) + ")");
@@ -275,6 +295,7 @@ Prior parse_prior(const PriorFields& f) {
             break;
         }
     }
+    check_tails(s, p);
     return p;
 }
 
