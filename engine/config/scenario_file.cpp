@@ -590,8 +590,8 @@ void parse_section(const toml::table& t, std::string_view section, Table table, 
             }
             throw ConfigError(msg);
         }
-        if (const auto* t = e.node->as_table())
-            set_prior(sc, *p, read_prior(*p, *t, kpos, vpos, key), kpos, table, params);
+        if (const auto* fields = e.node->as_table())
+            set_prior(sc, *p, read_prior(*p, *fields, kpos, vpos, key), kpos, table, params);
         else
             write_checked(params, *p, check_value(*p, e.node, {}, kpos, vpos, key));
         sc.positions[key] = kpos;
