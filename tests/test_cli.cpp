@@ -3,6 +3,7 @@
 // file; good input gives a complete file and never overwrites one silently.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -23,8 +24,9 @@ struct Result {
     std::string output;  // stdout and stderr
 };
 
-Result run_artel(const std::string& args) {
-    const std::string cmd = std::string(ARTEL_EXE) + " " + args + " 2>&1";
+// Runs a shell command line; the executable is "$ARTEL" in it.
+Result run_shell(const std::string& command) {
+    const std::string cmd = "ARTEL='" + std::string(ARTEL_EXE) + "'; " + command + " 2>&1";
     Result r{-1, {}};
     FILE* p = popen(cmd.c_str(), "r");
     REQUIRE(p != nullptr);
@@ -34,6 +36,8 @@ Result run_artel(const std::string& args) {
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
 }
+
+Result run_artel(const std::string& args) { return run_shell("\"$ARTEL\" " + args); }
 
 std::string read_file(const fs::path& p) {
     std::ifstream in(p);
@@ -129,12 +133,68 @@ TEST_CASE("bad scenarios are refused with key, value, range and position", "[cli
         expect_refused("nested", std::string("x = ") + std::string(5000, '[') + std::string(5000, ']') + "\n" + base,
                        {"scenario.toml:"});
     }
+    SECTION("a dotted key 50 000 levels deep (overflowed toml++'s stack)") {
+        std::string key;
+        for (int i = 0; i < 50000; ++i) key += "a.";
+        expect_refused("deepkey", replace(base, "[demography]", key + "a = 1\n[demography]"),
+                       {"scenario.toml:", "dotted key nested too deeply: more than 32 levels"});
+    }
+    SECTION("a table header 50 000 levels deep (overflowed toml++'s stack)") {
+        std::string header = "[";
+        for (int i = 0; i < 50000; ++i) header += "a.";
+        expect_refused("deepheader", header + "a]\n" + base,
+                       {"scenario.toml:1:65: table header nested too deeply: more than 32 levels"});
+    }
+    SECTION("a --set value nested 50 000 levels deep") {
+        expect_refused("deepset", base, {"--set output.histogram_years:1:33: array nested too deeply"},
+                       "--set 'output.histogram_years=" + std::string(50000, '[') + "'");
+    }
     SECTION("a huge file") {
         expect_refused("huge", base + "\n#" + std::string(5 << 20, 'x') + "\n", {"at most"});
     }
     SECTION("a bad --set") {
         expect_refused("set", base, {"--set", "weather.failure_correlation", "[0, 1)"},
                        "--set weather.failure_correlation=1.0");
+    }
+}
+
+TEST_CASE("endless inputs are read no further than the 4 MiB a scenario may have", "[cli][bad-input]") {
+    TempDir dir("cli-endless");
+    const std::string too_large = "is too large: reading stopped after 4194305 bytes";
+    const std::string limit = "a scenario file may have at most 4194304 bytes (4 MiB)";
+    const auto out = (dir.path / "o.h5").string();
+    auto check = [&](const Result& r, const std::string& name) {
+        INFO(r.output);
+        CHECK(r.code == 2);
+        CHECK(r.output.find("scenario '" + name + "' " + too_large) != std::string::npos);
+        CHECK(r.output.find(limit) != std::string::npos);
+        CHECK_FALSE(fs::exists(out));
+        CHECK_FALSE(fs::exists(out + ".partial"));
+    };
+    SECTION("/dev/zero") { check(run_artel("validate /dev/zero"), "/dev/zero"); }
+    SECTION("/dev/urandom") { check(run_artel("run /dev/urandom -o " + out), "/dev/urandom"); }
+    SECTION("a pipe") { check(run_artel("run /dev/stdin -o " + out + " < /dev/zero"), "/dev/stdin"); }
+    SECTION("a FIFO with an endless writer") {
+        const auto fifo = (dir.path / "fifo").string();
+        REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+        // The writer stops (SIGPIPE) when artel closes the FIFO.
+        check(run_shell("(yes '# more' > '" + fifo + "' &); \"$ARTEL\" run '" + fifo + "' -o " + out), fifo);
+    }
+    SECTION("a regular file over the limit is refused by its size, unread") {
+        const auto big = dir.path / "big.toml";
+        write(big, "#");
+        fs::resize_file(big, 5u << 20);
+        const auto r = run_artel("validate " + big.string());
+        INFO(r.output);
+        CHECK(r.code == 2);
+        CHECK(r.output.find("scenario '" + big.string() + "' is too large: 5242880 bytes; " + limit) !=
+              std::string::npos);
+    }
+    SECTION("a directory") {
+        const auto r = run_artel("validate " + dir.path.string());
+        INFO(r.output);
+        CHECK(r.code == 2);
+        CHECK(r.output.find("cannot read scenario '" + dir.path.string() + "': Is a directory") != std::string::npos);
     }
 }
 

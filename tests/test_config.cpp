@@ -2,8 +2,11 @@
 // message a user can meet (engine/config, configs/nep-1923.toml).
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -11,6 +14,7 @@
 #include "engine/config/error.hpp"
 #include "engine/config/param_info.hpp"
 #include "engine/config/scenario_file.hpp"
+#include "engine/config/scenario_text.hpp"
 #include "kernels/params.hpp"
 
 #ifndef ARTEL_SOURCE_DIR
@@ -477,6 +481,108 @@ TEST_CASE("config: malformed TOML and missing files", "[config]") {
           "cannot read scenario '" ARTEL_SOURCE_DIR "/configs': Is a directory");
 }
 
+namespace {
+
+// What the lexical pre-scan says about `text` ("" if it lets it through).
+std::string scan_error(const std::string& text, config::TextStart start = config::TextStart::Document) {
+    try {
+        config::check_scenario_text(text, "t.toml", start);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return {};
+}
+
+std::string repeat(const std::string& s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += s;
+    return out;
+}
+
+const std::string kTooDeep =
+    " nested too deeply: more than 32 levels of tables, keys and arrays (a valid scenario needs 2)";
+
+}  // namespace
+
+TEST_CASE("config: nesting is bounded before toml++ sees the text", "[config]") {
+    static_assert(config::kMaxNesting == 32);
+    // The inputs that overflowed toml++'s stack (tests/fuzz/corpus/deep_*):
+    // 50 000 levels, refused at the first level beyond 32.
+    CHECK(toml_error("[run]\n" + repeat("a.", 50000) + "a = 1\n") == "t.toml:2:62: dotted key" + kTooDeep);
+    CHECK(toml_error("[" + repeat("a.", 50000) + "a]\n") == "t.toml:1:65: table header" + kTooDeep);
+    CHECK(toml_error("[[" + repeat("a.", 50000) + "a]]\n") == "t.toml:1:66: table header" + kTooDeep);
+    CHECK(toml_error("x = " + repeat("[", 50000) + repeat("]", 50000)) == "t.toml:1:37: array" + kTooDeep);
+    CHECK(toml_error("x = " + repeat("{a = ", 50000) + "1" + repeat("}", 50000)) == "t.toml:1:163: key" + kTooDeep);
+    CHECK(toml_error("x = [" + repeat("{a = [", 50000)) == "t.toml:1:99: key" + kTooDeep);
+    CHECK(toml_error("x = " + repeat("[", 32) + "{a = 1}" + repeat("]", 32)) == "t.toml:1:37: inline table" + kTooDeep);
+    CHECK(toml_error("x = {" + repeat("a.", 50000) + "a = 1}") == "t.toml:1:67: dotted key" + kTooDeep);
+
+    // Exactly 32 levels pass the scan (toml++ then parses them), 33 do not;
+    // the levels of a header, a key and the arrays around a value add up.
+    CHECK(scan_error(repeat("a.", 31) + "a = 1\n").empty());
+    CHECK(scan_error(repeat("a.", 32) + "a = 1\n") == "t.toml:1:64: dotted key" + kTooDeep);
+    CHECK(scan_error("[" + repeat("a.", 31) + "a]\n").empty());
+    CHECK(scan_error("[" + repeat("a.", 31) + "a]\nx = 1\n") == "t.toml:2:3: key" + kTooDeep);
+    CHECK(scan_error("[" + repeat("a.", 15) + "a]\n" + repeat("b.", 15) + "b = 1\n").empty());
+    CHECK(scan_error("[" + repeat("a.", 15) + "a]\n" + repeat("b.", 16) + "b = 1\n") ==
+          "t.toml:2:32: dotted key" + kTooDeep);
+    CHECK(scan_error("x = " + repeat("[", 32) + repeat("]", 32)).empty());  // the outer array is x, level 1
+    CHECK(scan_error("x = " + repeat("[", 33) + repeat("]", 33)) == "t.toml:1:37: array" + kTooDeep);
+    CHECK(scan_error("[" + repeat("a.", 20) + "a]\nx = [{" + repeat("b.", 8) + "b = 1}]\n").empty());  // 21+1+1+9
+    CHECK(scan_error("[" + repeat("a.", 20) + "a]\nx = [{" + repeat("b.", 9) + "b = 1}]\n") ==
+          "t.toml:2:24: dotted key" + kTooDeep);
+    // Multi-line arrays keep their depth across lines; a closed one gives it back.
+    CHECK(scan_error("x = [\n" + repeat("[\n", 31) + repeat("]\n", 32) + "y = [[1]]\n").empty());
+    CHECK(scan_error("x = [\n" + repeat("[\n", 32) + repeat("]\n", 33)) == "t.toml:33:1: array" + kTooDeep);
+
+    // Strings, comments and values count for nothing.
+    const std::string deep_text = repeat("a.[{", 100);
+    CHECK(scan_error("# " + deep_text + "\n[run]\nyears = 5 # " + deep_text + "\n").empty());
+    CHECK(scan_error("x = \"" + deep_text + "\\\"" + deep_text + "\"\n").empty());
+    CHECK(scan_error("x = '" + deep_text + "'\n").empty());
+    CHECK(scan_error("x = \"\"\"\n" + deep_text + "\n[" + deep_text + "]\n\"\"\"\n").empty());
+    CHECK(scan_error("x = '''\n" + deep_text + "\n" + deep_text + "'''\n").empty());
+    CHECK(scan_error("\"" + deep_text + "\" = 1\n['" + deep_text + "']\n").empty());  // quoted keys: one part
+    CHECK(scan_error("x = [" + repeat("1.5, ", 100) + "2.5e3, 1979-05-27T07:32:00.999]\n").empty());
+    CHECK(scan_error("x = {" + repeat("a = 1.5, ", 100) + "b = [1.25, {c = 2.5}]}\n").empty());
+    // ... but a quoted part is still a part.
+    CHECK(scan_error(repeat("\"a.b\".", 32) + "c = 1\n") == "t.toml:1:192: dotted key" + kTooDeep);
+
+    // A --set value is read as the value of a one-part key, and may hold lines.
+    CHECK(scan_error("[1923, 1930]", config::TextStart::Value).empty());
+    CHECK(scan_error(repeat("[", 32) + repeat("]", 32), config::TextStart::Value).empty());
+    CHECK(scan_error(repeat("[", 33), config::TextStart::Value) == "t.toml:1:33: array" + kTooDeep);
+    CHECK(scan_error("1\n[" + repeat("a.", 32) + "a]", config::TextStart::Value) ==
+          "t.toml:2:65: table header" + kTooDeep);
+    Params p;
+    ScenarioFile sc = config::parse_scenario(kArm, "t.toml", table(), &p);
+    CHECK(error_of([&] { config::apply_set("policy.bonus={" + repeat("a.", 50000) + "a=1}", table(), &p, sc); }) ==
+          "--set policy.bonus:1:63: dotted key" + kTooDeep);
+    CHECK(error_of([&] { config::apply_set("output.histogram_years=" + repeat("[", 50000), table(), &p, sc); }) ==
+          "--set output.histogram_years:1:33: array" + kTooDeep);
+}
+
+TEST_CASE("config: scenario files are read with a bound", "[config]") {
+    const std::string limit = "a scenario file may have at most 4194304 bytes (4 MiB)";
+    Params p;
+    for (const std::string device : {"/dev/zero", "/dev/urandom"})
+        CHECK(error_of([&] { config::load_scenario(device, table(), &p); }) ==
+              "scenario '" + device +
+                  "' is too large: reading stopped after 4194305 bytes (its size is not known in advance); " + limit);
+    const auto big = std::filesystem::temp_directory_path() /
+                     ("artel-test-big-" + std::to_string(::getpid()) + ".toml");
+    std::ofstream(big).put('#');
+    std::filesystem::resize_file(big, std::uintmax_t{1} << 40);  // sparse: 1 TiB, refused before reading
+    CHECK(error_of([&] { config::load_scenario(big, table(), &p); }) ==
+          "scenario '" + big.string() + "' is too large: 1099511627776 bytes; " + limit);
+    std::filesystem::resize_file(big, config::kMaxScenarioBytes);  // the limit exactly: read, then parsed
+    CHECK_THAT(error_of([&] { config::load_scenario(big, table(), &p); }), StartsWith(big.string() + ":1:2: "));
+    std::filesystem::remove(big);
+    // In memory too.
+    CHECK(scan_error(std::string(config::kMaxScenarioBytes + 1, ' ')) ==
+          "t.toml: the text has 4194305 bytes; a scenario may have at most 4194304 bytes (4 MiB)");
+}
+
 TEST_CASE("config: arms", "[config]") {
     CHECK(toml_error("[run]\nyears = 5\n") == "t.toml: no [[arm]] entries: a scenario needs at least one policy arm");
     CHECK(toml_error("[[arm]]\nname = \"a\"\n\n[[arm]]\nname = \"b\"\n\n[[arm]]\nname = \"a\"\n") ==
@@ -513,6 +619,29 @@ TEST_CASE("config: arms", "[config]") {
     CHECK(sc.arms.at(0).name == "v1.2_a-b");
     config::apply_set("arm.v1.2_a-b.bonus=3", table(), &p, sc);
     CHECK(override_of(sc.arms[0], "bonus") == 3.0);
+}
+
+TEST_CASE("config: at most kMaxArms arms", "[config]") {
+    static_assert(config::kMaxArms == 1024);
+    auto with_arms = [](std::size_t n) {
+        std::string text = "[run]\nyears = 5\n";
+        for (std::size_t a = 0; a < n; ++a) text += "[[arm]]\nname = \"a" + std::to_string(a) + "\"\n";
+        return text;
+    };
+    Params p;
+    ScenarioFile sc = config::parse_scenario(with_arms(1024), "t.toml", table(), &p);
+    config::validate(table(), &p, sc, model::cross_checks());
+    CHECK(sc.arms.size() == 1024);
+    // Refused at the first arm too many: line 3 + 2 x 1024.
+    const std::string refused = "too many arms: 1025 [[arm]] entries, and a scenario may have at most 1024 (this is "
+                                "entry 1025); split a larger study into several runs";
+    CHECK(toml_error(with_arms(1025)) == "t.toml:2051:1: " + refused);
+    CHECK_THAT(toml_error(with_arms(100000)), StartsWith("t.toml:2051:1: too many arms: 100000 [[arm]] entries"));
+    // A scenario built otherwise is checked too.
+    sc.arms.push_back(sc.arms.back());
+    sc.arms.back().name = "extra";
+    sc.arms.back().where = config::SourcePos{"t.toml", 9999, 1};
+    CHECK(error_of([&] { config::validate(table(), &p, sc, model::cross_checks()); }) == "t.toml:9999:1: " + refused);
 }
 
 TEST_CASE("config: cross-field rules", "[config]") {

@@ -2,7 +2,6 @@
 #include "engine/config/scenario_file.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +12,8 @@
 #include <utility>
 
 #include <toml++/toml.h>
+
+#include "engine/config/scenario_text.hpp"
 
 namespace artel::config {
 namespace {
@@ -478,10 +479,19 @@ void parse_output(const toml::table& t, ScenarioFile& sc) {
     }
 }
 
+// Where: the first arm too many.
+ConfigError too_many_arms(std::size_t arms, const SourcePos& where) {
+    return ConfigError(at(where) + "too many arms: " + std::to_string(arms) + " [[arm]] entries, and a scenario may " +
+                       "have at most " + std::to_string(kMaxArms) + " (this is entry " +
+                       std::to_string(kMaxArms + 1) + "); split a larger study into several runs");
+}
+
 void parse_arms(const toml::node& node, const SourcePos& kpos, Table table, ScenarioFile& sc) {
     const auto* arr = node.as_array();
     if (!arr || !arr->is_array_of_tables())
         throw ConfigError(at(kpos) + "'arm' must be a list of tables, each written [[arm]] with name = \"...\"");
+    // Before anything else: checking the names is quadratic in the arms.
+    if (arr->size() > kMaxArms) throw too_many_arms(arr->size(), pos_of(arr->get(kMaxArms)->source(), sc.source));
     int index = 0;
     for (const auto& elem : *arr) {
         ++index;
@@ -573,90 +583,11 @@ void check_cross(Table table, const void* params, const ScenarioFile& sc, const 
 }  // namespace
 
 
-// Checks the raw text before toml++ sees it: a scenario is small, valid UTF-8,
-// and has non-ASCII characters only in comments (every key, value and arm
-// name of a scenario is ASCII). This also keeps toml++ 3.3 away from its
-// Unicode whitespace classifier, which reaches __builtin_unreachable() for
-// some non-ASCII characters outside comments and strings (found by
-// tests/fuzz); where this scanner sees a comment, toml++ sees one too or has
-// already stopped at an earlier error.
-void check_characters(std::string_view text, const std::string& source) {
-    constexpr std::size_t kMaxBytes = 4u << 20;
-    if (text.size() > kMaxBytes)
-        throw ConfigError(source + ": the file has " + std::to_string(text.size()) +
-                          " bytes; a scenario file may have at most " + std::to_string(kMaxBytes));
-    int line = 1, column = 1;
-    enum class In { Code, Comment, Basic, Literal, MultiBasic, MultiLiteral } in = In::Code;
-    auto here = [&] { return source + ":" + std::to_string(line) + ":" + std::to_string(column) + ": "; };
-    const std::string_view triple_quote = "\"\"\"", triple_apostrophe = "'''";
-    for (std::size_t i = 0; i < text.size();) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        std::size_t len = 1;
-        if (c >= 0x80) {
-            // A UTF-8 sequence: length from the lead byte, continuation bytes
-            // 10xxxxxx, no overlong forms, no surrogates.
-            std::uint32_t cp = 0;
-            if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1Fu;
-            else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0Fu;
-            else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07u;
-            else throw ConfigError(here() + "the file is not valid UTF-8");
-            if (i + len > text.size()) throw ConfigError(here() + "the file is not valid UTF-8 (truncated character)");
-            for (std::size_t k = 1; k < len; ++k) {
-                const auto cc = static_cast<unsigned char>(text[i + k]);
-                if ((cc & 0xC0) != 0x80) throw ConfigError(here() + "the file is not valid UTF-8");
-                cp = (cp << 6) | (cc & 0x3Fu);
-            }
-            const std::uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
-            if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-                throw ConfigError(here() + "the file is not valid UTF-8");
-            if (in != In::Comment)
-                throw ConfigError(here() + "non-ASCII character outside a comment (keys, values and arm names "
-                                           "are ASCII)");
-        } else if (c == 0) {
-            throw ConfigError(here() + "the file contains a NUL byte (binary data?)");
-        } else {
-            const auto rest = text.substr(i, 3);
-            const bool escape = c == '\\' && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0x80;
-            switch (in) {
-                case In::Code:
-                    if (c == '#') in = In::Comment;
-                    else if (rest == triple_quote) in = In::MultiBasic, len = 3;
-                    else if (rest == triple_apostrophe) in = In::MultiLiteral, len = 3;
-                    else if (c == '"') in = In::Basic;
-                    else if (c == '\'') in = In::Literal;
-                    break;
-                case In::Comment:
-                    if (c == '\n') in = In::Code;
-                    break;
-                case In::Basic:
-                    if (escape) len = 2;
-                    else if (c == '"' || c == '\n') in = In::Code;
-                    break;
-                case In::Literal:
-                    if (c == '\'' || c == '\n') in = In::Code;
-                    break;
-                case In::MultiBasic:
-                    if (escape) len = 2;
-                    else if (rest == triple_quote) in = In::Code, len = 3;
-                    break;
-                case In::MultiLiteral:
-                    if (rest == triple_apostrophe) in = In::Code, len = 3;
-                    break;
-            }
-        }
-        for (std::size_t k = 0; k < len; ++k) {
-            if (text[i + k] == '\n') line += 1, column = 1;
-            else if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) column += 1;
-        }
-        i += len;
-    }
-}
-
 ScenarioFile parse_scenario(std::string_view text, std::string source_name, Table table, void* params) {
     ScenarioFile sc;
     sc.source = std::move(source_name);
     sc.text = std::string(text);
-    check_characters(sc.text, sc.source);
+    check_scenario_text(sc.text, sc.source);
     toml::table root;
     try {
         root = toml::parse(sc.text, std::string_view(sc.source));
@@ -703,22 +634,7 @@ ScenarioFile parse_scenario(std::string_view text, std::string source_name, Tabl
 }
 
 ScenarioFile load_scenario(const std::filesystem::path& file, Table table, void* params) {
-    const std::string name = file.string();
-    std::error_code ec;
-    if (std::filesystem::is_directory(file, ec))
-        throw ConfigError("cannot read scenario '" + name + "': " + std::strerror(EISDIR));
-    errno = 0;
-    std::FILE* f = std::fopen(name.c_str(), "rb");
-    if (!f) throw ConfigError("cannot read scenario '" + name + "': " + std::strerror(errno ? errno : ENOENT));
-    std::string text;
-    char buf[65536];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    const bool failed = std::ferror(f) != 0;
-    const int err = errno;
-    std::fclose(f);
-    if (failed) throw ConfigError("cannot read scenario '" + name + "': " + std::strerror(err ? err : EIO));
-    return parse_scenario(text, name, table, params);
+    return parse_scenario(read_scenario_text(file), file.string(), table, params);
 }
 
 void apply_set(std::string_view assignment, Table table, void* params, ScenarioFile& sc) {
@@ -735,7 +651,7 @@ void apply_set(std::string_view assignment, Table table, void* params, ScenarioF
     std::optional<toml::table> holder;
     const toml::node* node = nullptr;
     try {
-        check_characters(raw, "--set " + std::string(assignment));
+        check_scenario_text(raw, "--set " + one_line(key), TextStart::Value);
         holder = toml::parse("v = " + raw + "\n", std::string_view("--set"));
         node = holder->get("v");
     } catch (const toml::parse_error&) {
@@ -864,6 +780,7 @@ void validate(Table table, const void* params, const ScenarioFile& sc, std::span
     if (sc.arms.empty())
         throw ConfigError((sc.source.empty() ? std::string("scenario") : sc.source) +
                           ": no [[arm]] entries: a scenario needs at least one policy arm");
+    if (sc.arms.size() > kMaxArms) throw too_many_arms(sc.arms.size(), sc.arms[kMaxArms].where);
     for (std::size_t i = 0; i < sc.arms.size(); ++i) {
         const ArmSpec& arm = sc.arms[i];
         if (!valid_arm_name(arm.name))
