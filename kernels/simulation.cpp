@@ -208,6 +208,11 @@ std::size_t HouseholdSimulation::worker_bytes() const {
            A * schema_.trajectory_households.size() * kTrajectoryVars.size() * (T + 1) * sizeof(double);
 }
 
+std::unique_ptr<run::Simulation> HouseholdSimulation::first_arms(std::size_t arms) const {
+    const auto n = static_cast<std::ptrdiff_t>(std::clamp<std::size_t>(arms, 1, arms_.size()));
+    return std::make_unique<HouseholdSimulation>(std::vector<Arm>(arms_.begin(), arms_.begin() + n), options_);
+}
+
 std::unique_ptr<run::Accumulator> HouseholdSimulation::make_accumulator() const {
     auto acc = std::make_unique<HouseholdAccumulator>();
     const auto A = arms_.size(), T = static_cast<std::size_t>(arms_[0].params.years);

@@ -52,6 +52,7 @@ public:
                             run::ReplicationRecord& out) const override;
     std::size_t accumulator_bytes() const override;
     std::size_t worker_bytes() const override;
+    std::unique_ptr<run::Simulation> first_arms(std::size_t arms) const override;
     double kernel_seconds() const override { return 1e-9 * double(kernel_ns_.load()); }
     void add_kernel_time(std::chrono::steady_clock::duration d) const {
         kernel_ns_.fetch_add(static_cast<std::uint64_t>(std::chrono::nanoseconds(d).count()),

@@ -621,6 +621,29 @@ TEST_CASE("config: arms", "[config]") {
     CHECK(override_of(sc.arms[0], "bonus") == 3.0);
 }
 
+TEST_CASE("config: at most kMaxArms arms", "[config]") {
+    static_assert(config::kMaxArms == 1024);
+    auto with_arms = [](std::size_t n) {
+        std::string text = "[run]\nyears = 5\n";
+        for (std::size_t a = 0; a < n; ++a) text += "[[arm]]\nname = \"a" + std::to_string(a) + "\"\n";
+        return text;
+    };
+    Params p;
+    ScenarioFile sc = config::parse_scenario(with_arms(1024), "t.toml", table(), &p);
+    config::validate(table(), &p, sc, model::cross_checks());
+    CHECK(sc.arms.size() == 1024);
+    // Refused at the first arm too many: line 3 + 2 x 1024.
+    const std::string refused = "too many arms: 1025 [[arm]] entries, and a scenario may have at most 1024 (this is "
+                                "entry 1025); split a larger study into several runs";
+    CHECK(toml_error(with_arms(1025)) == "t.toml:2051:1: " + refused);
+    CHECK_THAT(toml_error(with_arms(100000)), StartsWith("t.toml:2051:1: too many arms: 100000 [[arm]] entries"));
+    // A scenario built otherwise is checked too.
+    sc.arms.push_back(sc.arms.back());
+    sc.arms.back().name = "extra";
+    sc.arms.back().where = config::SourcePos{"t.toml", 9999, 1};
+    CHECK(error_of([&] { config::validate(table(), &p, sc, model::cross_checks()); }) == "t.toml:9999:1: " + refused);
+}
+
 TEST_CASE("config: cross-field rules", "[config]") {
     CHECK(toml_error(std::string("[population]\npassive0 = 0.99\n") + kArm) ==
           "t.toml:2:1: population.passive0 + population.active0 = 0.99 + 0.02 = 1.01 is out of range: must be at "

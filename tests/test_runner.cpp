@@ -81,6 +81,9 @@ struct FakeSimulation final : run::Simulation {
     }
     std::size_t accumulator_bytes() const override { return 16 * units; }
     std::size_t worker_bytes() const override { return 0; }
+    std::unique_ptr<run::Simulation> first_arms(std::size_t) const override {
+        return std::make_unique<FakeSimulation>(units);
+    }
 };
 
 void FakeWorker::run(std::uint64_t replication, std::size_t unit) {

@@ -16,7 +16,6 @@
 #include <atomic>
 #include <csignal>
 #include <cmath>
-#include <fstream>
 #include <optional>
 #include <cstdio>
 #include <filesystem>
@@ -30,6 +29,7 @@
 #include "engine/h5/h5.hpp"
 #include "engine/output/checkpoint.hpp"
 #include "engine/output/result_writer.hpp"
+#include "engine/run/plan.hpp"
 #include "engine/run/progress.hpp"
 #include "engine/run/runner.hpp"
 
@@ -263,55 +263,11 @@ private:
     output::ResultWriter& writer_;
 };
 
-std::uint64_t available_memory() {
-    std::ifstream in("/proc/meminfo");
-    std::string key;
-    std::uint64_t kb = 0;
-    std::string unit;
-    while (in >> key >> kb >> unit)
-        if (key == "MemAvailable:") return kb * 1024;
-    return 0;
-}
-
 std::string bytes(double b) {
     const char* unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     int k = 0;
     while (b >= 1024 && k < 4) b /= 1024, ++k;
     return fixed(b, k ? 1 : 0) + " " + unit[k];
-}
-
-struct Plan {
-    double memory = 0, output = 0, seconds = 0, work = 0;
-    int threads = 1;
-};
-
-// Estimates before any work: memory from the model's own sizes, output from
-// the schema (uncompressed), time from running one work unit.
-Plan make_plan(const PreparedRun& prepared, int threads_opt) {
-    const auto& sim = *prepared.simulation;
-    const auto& s = sim.schema();
-    Plan p;
-    p.threads = threads_opt > 0 ? threads_opt : omp_get_max_threads();
-    const double R = double(s.replications), A = double(s.n_arms()), T = double(s.years), S = double(s.series.size());
-    const double batch = double(run::auto_batch(sim, p.threads, std::uint64_t(s.replications)));
-    const double record = 8 * (A * S * (T + 1) + A * s.events.size() + A * s.histogram_cells() +
-                               A * s.trajectory_households.size() * s.trajectory_vars.size() * (T + 1));
-    p.memory = 40e6                                        // executable, libraries, HDF5 caches
-               + p.threads * double(sim.worker_bytes()) + batch * double(sim.accumulator_bytes()) +
-               (batch + 1) * record                        // records in flight
-               + 2 * R * T * 8 + 3 * R * 8;                // statistics read back per series
-    p.output = R * record + A * 2 * (S + s.events.size()) * 8 * T * 8;
-    p.work = prepared.work;
-    // One unit of replication 0, timed (first touch included, so a little pessimistic).
-    auto worker = sim.make_worker();
-    auto acc = sim.make_accumulator();
-    const auto t0 = std::chrono::steady_clock::now();
-    worker->run(0, 0);
-    worker->merge(*acc);
-    const double unit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double units = R * double(sim.units_per_replication());
-    p.seconds = unit_seconds * units / p.threads;
-    return p;
 }
 
 std::string resume_command(const std::string& command_line) {
@@ -459,8 +415,8 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
     // (ResultWriter::finish's second thread) included.
     if (args.threads > 0) omp_set_num_threads(args.threads);
     SignalGuard signals;
-    const auto plan = make_plan(prepared, args.threads);
-    const auto avail = available_memory();
+    const auto plan = run::make_plan(sim, args.threads, prepared.work);
+    const auto avail = run::available_memory();
     if (args.dry_run) {
         std::cout << "plan for " << args.file << ":\n"
                   << "  arms x replications x years:  " << schema.n_arms() << " x " << schema.replications << " x "
@@ -468,16 +424,17 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
                   << "  work:                         " << run::si(plan.work) << " " << prepared.work_unit << "\n"
                   << "  threads:                      " << plan.threads << "\n"
                   << "  kernel:                       " << model.kernel() << "\n"
-                  << "  estimated peak memory:        " << bytes(plan.memory) << " (available: " << bytes(double(avail))
-                  << ")\n"
+                  << "  estimated peak memory:        " << bytes(plan.memory.peak()) << " (available: "
+                  << bytes(double(avail)) << ")\n"
+                  << "    " << run::describe(plan.memory) << "\n"
                   << "  estimated output size:        at most " << bytes(plan.output) << " (before compression)\n"
                   << "  estimated run time:           " << run::duration(plan.seconds) << "\n";
-        return kExitOk;
     }
-    if (avail > 0 && plan.memory > double(avail))
-        throw UsageError("the run needs an estimated " + bytes(plan.memory) + " of memory but only " +
+    if (avail > 0 && plan.memory.peak() > double(avail))
+        throw UsageError("the run needs an estimated " + bytes(plan.memory.peak()) + " of memory but only " +
                          bytes(double(avail)) + " is available: use fewer threads or a smaller population " +
                          "(see artel run --dry-run)");
+    if (args.dry_run) return kExitOk;
     if (g_stop) {
         std::cerr << "artel: interrupted before the run began: nothing was written\n";
         return signal_exit_code(g_signal.load());
@@ -505,7 +462,7 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
     using Clock = std::chrono::steady_clock;
     Clock::time_point t_setup, t_layout, t_run, t_done;
     double work = 0, seconds = 0;
-    const double kernel_before = sim.kernel_seconds();  // the plan's timed unit
+    const double kernel_before = sim.kernel_seconds();  // time in the kernels before this run, if any
     try {
         output::remove_stale_partial(names.partial);
         t_setup = Clock::now();

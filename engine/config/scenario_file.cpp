@@ -653,10 +653,19 @@ void parse_output(const toml::table& t, ScenarioFile& sc) {
     }
 }
 
+// Where: the first arm too many.
+ConfigError too_many_arms(std::size_t arms, const SourcePos& where) {
+    return ConfigError(at(where) + "too many arms: " + std::to_string(arms) + " [[arm]] entries, and a scenario may " +
+                       "have at most " + std::to_string(kMaxArms) + " (this is entry " +
+                       std::to_string(kMaxArms + 1) + "); split a larger study into several runs");
+}
+
 void parse_arms(const toml::node& node, const SourcePos& kpos, Table table, ScenarioFile& sc) {
     const auto* arr = node.as_array();
     if (!arr || !arr->is_array_of_tables())
         throw ConfigError(at(kpos) + "'arm' must be a list of tables, each written [[arm]] with name = \"...\"");
+    // Before anything else: checking the names is quadratic in the arms.
+    if (arr->size() > kMaxArms) throw too_many_arms(arr->size(), pos_of(arr->get(kMaxArms)->source(), sc.source));
     int index = 0;
     for (const auto& elem : *arr) {
         ++index;
@@ -1042,6 +1051,7 @@ void validate(Table table, const void* params, const ScenarioFile& sc, std::span
     if (sc.arms.empty())
         throw ConfigError((sc.source.empty() ? std::string("scenario") : sc.source) +
                           ": no [[arm]] entries: a scenario needs at least one policy arm");
+    if (sc.arms.size() > kMaxArms) throw too_many_arms(sc.arms.size(), sc.arms[kMaxArms].where);
     for (std::size_t i = 0; i < sc.arms.size(); ++i) {
         const ArmSpec& arm = sc.arms[i];
         if (!valid_arm_name(arm.name))

@@ -49,6 +49,18 @@ struct Override {
     const ParamInfo* follows = nullptr;
 };
 
+// The most arms a scenario may have (more are refused when the file is
+// parsed, at the first arm too many). Arms are policy packages compared with
+// the baseline (MODEL.md §5): a study has a handful. Whatever the
+// population, each arm costs the result writer 5.5-7 MiB of memory (most of
+// it its statistics datasets, held open in HDF5 until the end of the run)
+// and ~0.55 MB of file, and the writer's time grows faster than the arms:
+// 1000 arms of 10 households and 2 replications took 5.2 GiB and 106 s, 90
+// of them for the statistics (docs/performance.md, "Estimates before a
+// run"). At 1024 a run stays within a few minutes and 5-7 GiB of
+// bookkeeping; a larger study is better split into several runs.
+inline constexpr std::size_t kMaxArms = 1024;
+
 struct ArmSpec {
     std::string name;  // [A-Za-z0-9_.-]+, unique; becomes an HDF5 group name
     std::vector<Override> overrides;
@@ -143,7 +155,7 @@ ScenarioFile load_scenario(const std::filesystem::path& file, std::span<const Pa
 void apply_set(std::string_view assignment, std::span<const ParamInfo> table, void* params,
                ScenarioFile& scenario);
 
-// Checks everything: every parameter in range, at least one arm, arm names
+// Checks everything: every parameter in range, 1 to kMaxArms arms, arm names
 // valid and unique, overrides are policy keys in range, the cross-field
 // rules, and [output] (histogram years within the simulated years,
 // trajectory_replications <= replications). Throws ConfigError.

@@ -54,6 +54,10 @@ public:
     // estimating memory before a run.
     virtual std::size_t accumulator_bytes() const = 0;
     virtual std::size_t worker_bytes() const = 0;
+    // The same simulation with only its first `arms` arms (1 <= arms <=
+    // n_arms()): what a plan times a work unit on, instead of allocating the
+    // working memory of every arm (engine/run/plan.hpp).
+    virtual std::unique_ptr<Simulation> first_arms(std::size_t arms) const = 0;
     // Seconds that workers have spent in the model's kernels so far, summed
     // over threads (what a run reports as its share of time in the kernels);
     // 0 when the model does not measure it.
