@@ -251,7 +251,10 @@ public:
             params_rep_ = static_cast<std::int64_t>(replication);
         }
         const Params& base = params_[0];
-        const auto rep = static_cast<std::uint32_t>(replication);
+        // The replication whose random streams this one draws from (itself,
+        // but for a Saltelli design's blocks, which share theirs).
+        const auto& sampler = sim_.options().parameters;
+        const auto rep = static_cast<std::uint32_t>(sampler ? sampler->stream_replication(replication) : replication);
         const auto T = static_cast<std::size_t>(base.years);
         const auto G = static_cast<std::size_t>(base.regions);
 
@@ -263,9 +266,9 @@ public:
         else
             init_block(base, init_);
         Clock::duration in_kernels = Clock::now() - t0;
-        if (weather_rep_ != static_cast<std::int64_t>(rep)) {
+        if (weather_rep_ != static_cast<std::int64_t>(replication)) {  // its parameters too, not only its streams
             draw_weather(base, rep, weather_);
-            weather_rep_ = rep;
+            weather_rep_ = static_cast<std::int64_t>(replication);
         }
 
         // Everything below adds to what the worker holds (merge() clears it).

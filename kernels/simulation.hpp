@@ -21,7 +21,7 @@ struct Arm {
     Params params;  // the base parameters with the arm's policy overrides applied
     // Policy keys that follow a base parameter (key, base parameter): in a
     // replication whose parameters are drawn, the key takes the draw.
-    std::vector<std::pair<const config::ParamInfo*, const config::ParamInfo*>> links;
+    std::vector<std::pair<const config::ParamInfo*, const config::ParamInfo*>> links = {};
 };
 
 struct SimulationOptions {

@@ -100,7 +100,8 @@ void require_same_scenario(const ScenarioFile& a, const ScenarioFile& b) {
         REQUIRE(a.arms[i].overrides.size() == b.arms[i].overrides.size());
         for (std::size_t j = 0; j < a.arms[i].overrides.size(); ++j) {
             CHECK(a.arms[i].overrides[j].param == b.arms[i].overrides[j].param);
-            CHECK(a.arms[i].overrides[j].value == b.arms[i].overrides[j].value);
+            CHECK(a.arms[i].overrides[j].follows == b.arms[i].overrides[j].follows);
+            if (!a.arms[i].overrides[j].follows) CHECK(a.arms[i].overrides[j].value == b.arms[i].overrides[j].value);
         }
     }
     CHECK(a.output.histogram_years == b.output.histogram_years);
@@ -109,6 +110,13 @@ void require_same_scenario(const ScenarioFile& a, const ScenarioFile& b) {
     CHECK(a.output.hist_grain_max == b.output.hist_grain_max);
     CHECK(a.output.trajectory_households == b.output.trajectory_households);
     CHECK(a.output.trajectory_replications == b.output.trajectory_replications);
+}
+
+std::string follows_of(const ArmSpec& arm, std::string_view name) {
+    for (const auto& o : arm.overrides)
+        if (o.param->name == name) return o.follows ? o.follows->key() : std::string("(a value)");
+    FAIL("arm " << arm.name << " has no override " << name);
+    return {};
 }
 
 double override_of(const ArmSpec& arm, std::string_view name) {
@@ -181,8 +189,16 @@ TEST_CASE("config: the default scenario file is MODEL.md section 9", "[config]")
     CHECK(sc.arms[0].overrides.empty());
     CHECK(sc.arms[1].name == "free-market");
     CHECK(sc.arms[1].overrides.size() == 3);
-    CHECK(override_of(sc.arms[1], "rate_coop") == d.rate_private);
-    CHECK(override_of(sc.arms[1], "credit_limit_coop") == d.credit_limit_private);
+    // MODEL.md §9: rate_coop = rate_private, credit_limit_coop =
+    // credit_limit_private, written as the relations themselves.
+    CHECK(follows_of(sc.arms[1], "rate_coop") == "economy.rate_private");
+    CHECK(follows_of(sc.arms[1], "credit_limit_coop") == "economy.credit_limit_private");
+    {
+        Params arm = p;
+        config::apply_arm(sc.arms[1], &arm);
+        CHECK(arm.rate_coop == d.rate_private);
+        CHECK(arm.credit_limit_coop == d.credit_limit_private);
+    }
     CHECK(override_of(sc.arms[1], "coop_aid") == 0.0);
     CHECK(sc.arms[2].name == "bonus-verified");
     CHECK(sc.arms[2].overrides.size() == 2);

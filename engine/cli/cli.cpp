@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <numeric>
 #include <atomic>
 #include <csignal>
 #include <cmath>
@@ -538,6 +539,65 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
     return kExitOk;
 }
 
+// The priors of a file's uncertain parameters, and for the headline events
+// the parameters that drive them most in each arm (largest |total index| or
+// |PRCC|, with its 95% interval).
+void print_uncertainty(const fs::path& path, const ModelDriver& model, std::ostream& os) {
+    auto file = h5::File::open_read(path);
+    auto root = file.root();
+    if (!root.has("uncertainty")) return;
+    auto g = root.open_group("uncertainty");
+    const std::string design = g.attr_string("design");
+    os << "uncertain parameters (design " << design << "):\n";
+    std::vector<std::string> params;
+    std::size_t width = 0;
+    for (const auto& name : g.children())
+        if (name != "replication") params.push_back(name), width = std::max(width, name.size());
+    for (const auto& name : params) {
+        auto d = g.open_dataset(name);
+        os << "  " << name << std::string(width - name.size() + 2, ' ')
+           << (d.has_attr("prior") ? d.attr_string("prior") : std::string("?")) << "\n";
+    }
+    const auto arms = root.open_dataset("arm_names").read_strings();
+    bool header = false;
+    for (const auto& h : model.headlines()) {
+        if (h.series) continue;
+        for (const auto& arm : arms) {
+            const std::string where = "arms/" + arm + "/sensitivity";
+            if (!root.has(where)) continue;
+            auto sg = root.open_group(where);
+            const bool sobol = sg.has("total_order");
+            const auto outputs = sg.open_dataset("output").read_strings();
+            const auto names = sg.open_dataset("parameter").read_strings();
+            const auto cube = sg.open_dataset(sobol ? "total_order" : "prcc").read<double>();
+            const auto it = std::find(outputs.begin(), outputs.end(), h.name);
+            if (it == outputs.end()) continue;
+            if (!header) {
+                os << "top drivers (" << (sobol ? "total Sobol index" : "partial rank correlation")
+                   << ", 95% interval):\n";
+                header = true;
+            }
+            const auto o = static_cast<std::size_t>(it - outputs.begin()), d = names.size();
+            std::vector<std::size_t> order(d);
+            std::iota(order.begin(), order.end(), std::size_t{0});
+            auto value = [&](std::size_t j) { return cube[(o * d + j) * 3]; };
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+                const double va = std::isnan(value(a)) ? -1 : std::fabs(value(a));
+                const double vb = std::isnan(value(b)) ? -1 : std::fabs(value(b));
+                return va > vb;
+            });
+            os << "  " << h.label << ", " << arm << ":";
+            for (std::size_t k = 0; k < std::min<std::size_t>(3, d); ++k) {
+                const auto j = order[k];
+                if (std::isnan(value(j))) break;
+                os << (k ? "; " : " ") << names[j] << " " << fixed(value(j), 2) << " ["
+                   << fixed(cube[(o * d + j) * 3 + 1], 2) << ", " << fixed(cube[(o * d + j) * 3 + 2], 2) << "]";
+            }
+            os << "\n";
+        }
+    }
+}
+
 int cmd_info(const ModelDriver& model, const std::string& path) {
     const auto entry = output::examine(path);
     if (entry.kind == output::Entry::Kind::Absent) throw UsageError("no such file '" + path + "'");
@@ -583,6 +643,7 @@ int cmd_info(const ModelDriver& model, const std::string& path) {
         }
     }
     print_headlines(path, model, std::cout);
+    print_uncertainty(path, model, std::cout);
     return kExitOk;
 }
 

@@ -387,8 +387,13 @@ uq::Prior read_prior(const ParamInfo& p, const toml::table& t, const SourcePos& 
     const auto [lo, hi] = attained(prior);
     if (!std::isfinite(lo) || !std::isfinite(hi) || !p.in_range(lo) || !p.in_range(hi)) {
         const bool tails = fields.dist == "normal" || fields.dist == "lognormal";
-        throw ConfigError(at(vpos) + key + " = " + prior.describe() + " takes values in [" + shortest(lo) + ", " +
-                          shortest(hi) + "] (its quantiles at 2^-53 and 1 - 2^-53), outside the valid range " +
+        auto short6 = [](double v) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.6g", v);
+            return std::string(buf);
+        };
+        throw ConfigError(at(vpos) + key + " = " + prior.describe() + " takes values in [" + short6(lo) + ", " +
+                          short6(hi) + "] (its quantiles at 2^-53 and 1 - 2^-53), outside the valid range: must be " +
                           p.range_text() +
                           (tails ? ": truncate it with lo and hi inside the range" : ": choose one inside the range"));
     }
@@ -590,7 +595,8 @@ void parse_section(const toml::table& t, std::string_view section, Table table, 
             }
             throw ConfigError(msg);
         }
-        if (const auto* fields = e.node->as_table())
+        // An inline table is a prior; a [section.key] table is a mistake.
+        if (const auto* fields = e.node->as_table(); fields && fields->is_inline())
             set_prior(sc, *p, read_prior(*p, *fields, kpos, vpos, key), kpos, table, params);
         else
             write_checked(params, *p, check_value(*p, e.node, {}, kpos, vpos, key));
@@ -1227,7 +1233,7 @@ void expand_sweeps(ScenarioFile& sc) {
             for (std::size_t j = 0; j < sw.axes.size(); ++j) {
                 const ParamInfo* p = sw.axes[j].first;
                 const double v = sw.axes[j].second[index[j]];
-                arm.name += "." + std::string(p->name) + "-" + format_number(p->kind, v);
+                arm.name += "." + std::string(p->name) + "-" + shortest(v);
                 arm.coordinates.emplace_back(p->key(), v);
                 auto ov = std::find_if(arm.overrides.begin(), arm.overrides.end(),
                                        [&](const Override& o) { return o.param == p; });

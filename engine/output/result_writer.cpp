@@ -25,6 +25,7 @@
 
 #include "artel/version.hpp"
 #include "engine/h5/h5.hpp"
+#include "engine/output/sensitivity_writer.hpp"
 #include "engine/stats/summary.hpp"
 
 namespace artel::output {
@@ -202,6 +203,7 @@ std::string RowDigests::check_file(const std::filesystem::path& path) const {
 
 struct ResultWriter::Impl {
     run::ResultSchema schema;
+    std::uint64_t seed = 0;
     std::optional<RowDigests> digests;
     std::optional<h5::File> file;
     struct ArmGroups {
@@ -745,6 +747,7 @@ ResultWriter::ResultWriter(std::filesystem::path final_path, const run::ResultSc
                            const RunMetadata& meta)
     : impl_(std::make_unique<Impl>()), final_(std::move(final_path)), temp_(partial_path(final_)) {
     impl_->schema = schema;
+    impl_->seed = meta.seed;
     impl_->digests.emplace(schema);
     impl_->file.emplace(h5::File::create_new(temp_));
     impl_->create_layout(meta);
@@ -845,7 +848,12 @@ void ResultWriter::finish(FileId replaces) {
     im.write_pending();
     im.write_statistics();
     im.write_histograms();
+    {
+        auto root = im.file->root();
+        write_sensitivity(root, im.schema, im.seed);
+    }
     im.arms.clear();
+    im.parameter_ds.clear();
     {
         auto root = im.file->root();
         root.set_attr("replications_written", static_cast<std::int64_t>(im.written));

@@ -78,7 +78,18 @@ FileLayout count_layout(const ResultSchema& s) {
     // scales and the counts.
     l.objects = 3 + A * (groups + 4 + S + S0 + E + (traj ? 3 + V : 0)) + stats_groups * (3 + 4 * S + 3 * E) +
                 (H > 0 ? A * (2 + 3 * nh) : 0);
-    l.rows = A * (S * R * T + (S0 + E) * R) * 8;
+    // The uncertain parameters: /uncertainty (a group, its scale and a rows
+    // dataset per parameter, open throughout) and, per arm, a sensitivity
+    // group (3 scales, 4 datasets) of the events and their differences.
+    const double P = double(s.parameters.size());
+    if (P > 0) {
+        const double outputs = E * (2 * A - 1);  // every arm's events, and the non-baseline arms' differences
+        l.open += 1 + P;
+        l.chunk_cache += P * cached(1);
+        l.objects += 2 + P + A * 8;
+        l.values += R * 8 + (outputs * P * 3 * 2 + outputs) * 8;
+    }
+    l.rows = A * (S * R * T + (S0 + E) * R) * 8 + P * R * 8;
     l.values = A * (3 * R + T) * 8 +                                                   // scales of the rows
                (traj ? A * (V * M * K * (T + 1) + M + K + T + 1) * 8 : 0) +             // trajectories
                stats_groups * ((S * (3 + Q) * T + E * (2 + Q)) + T + Q) * 8 +           // statistics
@@ -91,7 +102,8 @@ namespace {
 // The bytes of one replication record (engine/run/results.hpp).
 double record_bytes(const ResultSchema& s, bool with_trajectories) {
     const double A = double(s.n_arms()), S = double(s.series.size()), T = double(s.years);
-    double b = 8 * A * (S * T + S + double(s.events.size()) + double(s.histogram_cells()));
+    double b = 8 * A * (S * T + S + double(s.events.size()) + double(s.histogram_cells())) +
+               8 * double(s.parameters.size());
     if (with_trajectories)
         b += 8 * A * double(s.trajectory_households.size() * s.trajectory_vars.size()) * (T + 1);
     return b;

@@ -20,6 +20,11 @@ ParameterSampler::ParameterSampler(std::vector<UncertainParameter> parameters, s
     if (table_.size() != rows_ * parameters_.size()) throw std::logic_error("parameter table of the wrong size");
 }
 
+std::uint64_t ParameterSampler::stream_replication(std::uint64_t replication) const {
+    if (kind_ != DesignKind::Saltelli) return replication;
+    return design_->saltelli_cell(replication).point;
+}
+
 void ParameterSampler::values(std::uint64_t replication, std::span<double> out) const {
     const std::size_t d = parameters_.size();
     if (out.size() != d) throw std::logic_error("parameter vector of the wrong size");

@@ -40,6 +40,12 @@ public:
     const Design* design() const { return design_.get(); }
     const std::string& table_source() const { return source_; }
 
+    // The replication whose random numbers (weather, households) replication
+    // r uses. A Saltelli design's d + 2 replications of one base point share
+    // them, so that its estimators compare parameter vectors on common random
+    // numbers instead of measuring the histories' own randomness as an
+    // effect of the parameters; every other design: r itself.
+    std::uint64_t stream_replication(std::uint64_t replication) const;
     // Replication r's values, one per parameter.
     void values(std::uint64_t replication, std::span<double> out) const;
     // Writes replication r's values into the parameter struct at `params`.
