@@ -184,7 +184,17 @@ def load_config(path: str, sets: list[str] = ()) -> tuple[dict, list[dict]]:
                 raise ConfigError(f"{sec}.{k} = {v!r}: expected a finite number (priors are not supported)")
     for a in arms:
         for k, v in a.items():
-            if k != "name" and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            if k == "name":
+                continue
+            if isinstance(v, str):  # follows a base parameter: "economy.rate_private" or a bare name
+                parts = v.split(".")
+                secs = [parts[0]] if len(parts) == 2 else [sec for sec in cfg if v in cfg[sec]]
+                name = parts[-1]
+                if len(secs) != 1 or secs[0] not in cfg or name not in cfg[secs[0]]:
+                    raise ConfigError(f"arm {a['name']}: {k} = {v!r}: no such base parameter")
+                a[k] = cfg[secs[0]][name]
+                v = a[k]
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise ConfigError(f"arm {a['name']}: {k} = {v!r}: expected a number")
     if not arms:
         arms = [{"name": "baseline"}]
