@@ -39,7 +39,9 @@ def test_metadata(res):
     assert res.config["run"]["seed"] == 19230104
     assert res.config["population"]["villages"] == 24 and res.config["population"]["households"] == 40
     assert [a["name"] for a in res.config["arm"]] == ARMS
-    assert res.overrides("free-market") == {"rate_coop": 0.4, "credit_limit_coop": 20.0, "coop_aid": 0.0}
+    # keys that follow a base parameter name it (configs/README.md)
+    assert res.overrides("free-market") == {"rate_coop": "economy.rate_private",
+                                            "credit_limit_coop": "economy.credit_limit_private", "coop_aid": 0.0}
     assert res.overrides("nep-1923") == {}
     assert res.policy("sufficiency")["reserve_levy"] == 0.05
     assert res.policy("nep-1923")["reserve_levy"] == 0.0
