@@ -138,6 +138,27 @@ TEST_CASE("bad scenarios are refused with key, value, range and position", "[cli
     }
 }
 
+TEST_CASE("a run whose sums outgrow the tallies stops with an error naming the quantity", "[cli][extremes]") {
+    // Every value in range, but each household's grain is worth about
+    // 4096 x 4096 x 4096 = 7e10 roubles: 160 of them exceed the 2^42 that the
+    // Gini's wealth sums hold. Caught in the plan's trial unit, before any
+    // file exists.
+    TempDir dir("cli-overflow");
+    const auto out = dir.path / "o.h5";
+    for (const char* kernel : {"auto", "reference"}) {
+        const auto r = run_artel("run " + std::string(ARTEL_SOURCE_DIR) + "/configs/nep-1923.toml -o " +
+                                 out.string() + " " + kSmall + " --simd " + kernel +
+                                 " --set population.land_mean=4096 --set weather.yield_mean=4096"
+                                 " --set economy.price0=4096");
+        INFO(r.output);
+        CHECK(r.code == 1);
+        for (const char* s : {"replication 0", "arm 'nep-1923' in 1923", "wealth", "2^42", "Valid ranges"})
+            CHECK(r.output.find(s) != std::string::npos);
+        CHECK_FALSE(fs::exists(out));
+        CHECK_FALSE(fs::exists(dir.path / "o.h5.partial"));
+    }
+}
+
 TEST_CASE("missing files and bad output paths are refused before any work", "[cli][bad-input]") {
     TempDir dir("cli-paths");
     SECTION("missing scenario file") {
