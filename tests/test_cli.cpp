@@ -87,7 +87,7 @@ TEST_CASE("bad scenarios are refused with key, value, range and position", "[cli
     }
     SECTION("out of range") {
         expect_refused("range", replace(base, "rate_private = 0.40", "rate_private = -0.4"),
-                       {"economy.rate_private", "-0.4", "[0, inf)", "scenario.toml:"});
+                       {"economy.rate_private", "-0.4", "[0, 1000]", "scenario.toml:"});
     }
     SECTION("probability above 1") {
         expect_refused("prob", replace(base, "failure_prob = 0.15", "failure_prob = 1.5"),
@@ -135,6 +135,13 @@ TEST_CASE("bad scenarios are refused with key, value, range and position", "[cli
     SECTION("a bad --set") {
         expect_refused("set", base, {"--set", "weather.failure_correlation", "[0, 1)"},
                        "--set weather.failure_correlation=1.0");
+    }
+    SECTION("an amount beyond its finite bound (issue 17: once accepted, it gave a negative mean cash)") {
+        expect_refused("wage", replace(base, "wage = 15.0", "wage = 1e10"),
+                       {"economy.wage", "1e+10", "[0, 4096]", "scenario.toml:64:"});
+        expect_refused("cash0", base, {"--set", "population.cash0", "1e+300", "[0, 4096]"},
+                       "--set population.cash0=1e300");
+        expect_refused("a_lit", base, {"--set", "behaviour.a_lit", "[0, 1000]"}, "--set behaviour.a_lit=1e39");
     }
 }
 
