@@ -1,7 +1,9 @@
 #include "kernels/simulation.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -48,6 +50,52 @@ struct HouseholdAccumulator final : run::Accumulator {
 };
 
 std::int64_t household_count(const Params& p) { return p.villages * p.households; }
+
+// The real tallies' names and units, for the message of a tally that did not
+// hold its sum.
+constexpr const char* kRealNames[] = {
+#define X(n) #n,
+    ARTEL_REAL_TALLIES(X)
+#undef X
+};
+constexpr const char* kRealUnits[] = {
+    "centners", "roubles",  "roubles",  "centners", "ha",      "centners", "centners",
+    "centners", "centners", "centners", "centners", "centners", "centners", "roubles",
+    "roubles",  "roubles",  "roubles",  "roubles",  "roubles"};
+static_assert(std::size(kRealNames) == kReals && std::size(kRealUnits) == kReals);
+
+// Stops the run where a tally of `x` or the Gini histogram `gini` did not
+// hold its sum (kernels/tallies.hpp): the quantity, where, and what to do.
+// `where`: "arm 'nep-1923' in 1938" or "the initial state"; `prefix` starts
+// the message.
+void check_held(const Tally& x, const GiniHistogram& gini, const std::string& where, const std::string& prefix) {
+    std::string what;
+    if (x.overflow) {
+        const auto r = static_cast<std::size_t>(std::countr_zero(x.overflow));
+        what = std::string(kRealNames[r]) + " (" + kRealUnits[r] + ")";
+    } else if (gini.overflow) {
+        what = "wealth max(0, cash + P grain - debt) for the Gini (roubles)";
+    } else {
+        return;
+    }
+    throw std::overflow_error(prefix + what + " summed over the households of " + where +
+                              " is not a finite number up to 2^42 = 4.4e12, the most a tally adds up exactly: the "
+                              "scenario's amounts grow too large for its population (configs/README.md, \"Valid "
+                              "ranges\")");
+}
+
+// check_held for the initial state and every arm and year ([arm][year]).
+void check_all(const std::vector<Arm>& arms, const Tally& start, const GiniHistogram& start_gini,
+               const std::vector<Tally>& tally, const std::vector<GiniHistogram>& gini, const std::string& prefix) {
+    check_held(start, start_gini, "the initial state", prefix);
+    const auto T = static_cast<std::size_t>(arms[0].params.years);
+    for (std::size_t i = 0; i < tally.size(); ++i)
+        if (tally[i].overflow || gini[i].overflow)
+            check_held(tally[i], gini[i],
+                       "arm '" + arms[i / T].name + "' in " +
+                           std::to_string(arms[0].params.start_year + static_cast<std::int64_t>(i % T)),
+                       prefix);
+}
 
 }  // namespace
 
@@ -293,6 +341,9 @@ public:
             }
         }
         sim_.add_kernel_time(in_kernels);
+        // The units held so far (the runner also names the unit; a plan's
+        // trial unit runs without it).
+        check_all(arms, start_, start_gini_, tally_, gini_, "replication " + std::to_string(replication) + ": ");
     }
 
     void merge(run::Accumulator& acc_base) override {
@@ -541,6 +592,8 @@ std::unique_ptr<run::Worker> HouseholdSimulation::make_worker() const {
 void HouseholdSimulation::finish_replication(std::uint64_t rep, const run::Accumulator& acc_base,
                                              run::ReplicationRecord& out) const {
     const auto& acc = static_cast<const HouseholdAccumulator&>(acc_base);
+    // The sums of all units (each unit's were checked as it ran).
+    check_all(arms_, acc.start, acc.start_gini, acc.tally, acc.gini, "replication " + std::to_string(rep) + ": ");
     const auto A = arms_.size(), T = static_cast<std::size_t>(schema_.years), S = schema_.series.size();
     out.shape(schema_, static_cast<std::int64_t>(rep) < schema_.trajectory_replications);
     out.replication = rep;

@@ -67,12 +67,47 @@ enum class Real : int {
 
 inline constexpr int kCounts = static_cast<int>(Count::N);
 inline constexpr int kReals = static_cast<int>(Real::N);
+static_assert(kReals <= 32, "Tally::overflow has one bit per real tally");
 inline constexpr double kFixedScale = 1048576.0;  // 2^20
 
 // Rounds to the nearest multiple of 2^-20 and returns it as an integer.
-// Deterministic: one IEEE multiply and one rounding to integer.
+// Deterministic: one IEEE multiply and one rounding to integer. Defined for
+// |x| <= kTallyMax (and beyond, up to 2^43); add_fixed checks first.
 inline std::int64_t to_fixed(double x) { return std::llrint(x * kFixedScale); }
 inline double from_fixed(std::int64_t v) { return static_cast<double>(v) / kFixedScale; }
+
+// What a real tally holds: sums of magnitude up to 2^62 units of 2^-20, that
+// is kTallyMax = 2^42 = 4.4e12 roubles, centners or hectares. (int64 would
+// hold 2^63; the spare factor 2 is what lets the vector kernel add small
+// values to its lanes unchecked, kernels/simd/step_simd.cpp's Acc.) Every
+// addend of one tally has one sign: stocks, flows and costs are >= 0, and
+// the interest subsidy has the arm's sign of rate_private - rate_coop. So a
+// partial sum is never larger in magnitude than the whole, and whether a
+// tally passes the limit does not depend on the order of addition, the SIMD
+// width or the schedule. A tally that passes it, or that is given a value
+// that is not a finite number, is marked as overflowed rather than left to
+// hold a wrong number, and the run stops with an error naming the quantity
+// (kernels/simulation.cpp; configs/README.md, "Valid ranges"). Every
+// living household's grain, cash and debt is tallied at the end of every
+// year, so a household whose stock has overflowed single precision (inf, or
+// NaN from inf - inf) stops the run too.
+inline constexpr double kTallyMax = 4398046511104.0;             // 2^42
+inline constexpr std::int64_t kFixedMax = std::int64_t{1} << 62;  // kTallyMax in units of 2^-20
+
+// sum += f (both in units of 2^-20); false if the result is beyond
+// +-kFixedMax (or would not fit an int64; sum is then left as it was).
+inline bool add_fixed_units(std::int64_t& sum, std::int64_t f) {
+    std::int64_t s;
+    if (__builtin_add_overflow(sum, f, &s)) return false;
+    sum = s;
+    return s <= kFixedMax && s >= -kFixedMax;
+}
+// sum += to_fixed(x); false if x is not a finite number of magnitude at most
+// kTallyMax (sum unchanged) or the sum is beyond +-kFixedMax.
+inline bool add_fixed(std::int64_t& sum, double x) {
+    if (!(std::fabs(x) <= kTallyMax)) return false;
+    return add_fixed_units(sum, to_fixed(x));
+}
 
 // Wealth histogram for the Gini coefficient: bins by the double's exponent and
 // top 5 mantissa bits (32 bins per octave, each at most 2.2% wide), from 2^-8
@@ -90,14 +125,25 @@ int gini_bin(double wealth);
 struct Tally {
     std::array<std::int64_t, kCounts> count{};
     std::array<std::int64_t, kReals> real{};
+    // Bit r set: real tally r did not hold its sum (kTallyMax above); its
+    // value is then meaningless. (Counts cannot overflow: at most 16 persons
+    // in each of 2^30 households.)
+    std::uint32_t overflow = 0;
 
     void add(Count c, std::int64_t v) { count[static_cast<int>(c)] += v; }
-    void add(Real r, double v) { real[static_cast<int>(r)] += to_fixed(v); }
+    void add(Real r, double v) {
+        const int i = static_cast<int>(r);
+        if (!add_fixed(real[static_cast<std::size_t>(i)], v)) overflow |= 1u << i;
+    }
     std::int64_t operator[](Count c) const { return count[static_cast<int>(c)]; }
     double operator[](Real r) const { return from_fixed(real[static_cast<int>(r)]); }
+    bool overflowed(Real r) const { return (overflow >> static_cast<int>(r)) & 1u; }
     void merge(const Tally& o) {
         for (int i = 0; i < kCounts; ++i) count[i] += o.count[i];
-        for (int i = 0; i < kReals; ++i) real[i] += o.real[i];
+        for (int i = 0; i < kReals; ++i)
+            if (!add_fixed_units(real[static_cast<std::size_t>(i)], o.real[static_cast<std::size_t>(i)]))
+                overflow |= 1u << i;
+        overflow |= o.overflow;
     }
 };
 
@@ -108,29 +154,26 @@ struct GiniHistogram {
     // merging and clearing only that range saves most of the 16 KiB per
     // histogram that a worker merges for every arm and year of a unit.
     int lo = kGiniBins, hi = 0;
+    // A bin's sum did not hold (as Tally::overflow; wealth is >= 0).
+    bool overflow = false;
 
-    void add(double wealth) { add_bin(gini_bin(wealth), 1, to_fixed(wealth)); }
-    void add_bin(int b, std::int64_t count, std::int64_t fixed_sum) {
-        n[static_cast<std::size_t>(b)] += count;
-        sum[static_cast<std::size_t>(b)] += fixed_sum;
+    void add(double wealth) {
+        const int b = gini_bin(wealth);
+        n[static_cast<std::size_t>(b)] += 1;
+        if (!add_fixed(sum[static_cast<std::size_t>(b)], wealth)) overflow = true;
         lo = b < lo ? b : lo;
         hi = b + 1 > hi ? b + 1 : hi;
     }
     // Adds count[b] and fixed_sum[b] for b in [b0, b1), empty bins included
     // (they change no sum; lo and hi then span the whole range).
     void add_range(int b0, int b1, const std::int64_t* count, const std::int64_t* fixed_sum) {
-        for (int b = b0; b < b1; ++b) {
-            n[static_cast<std::size_t>(b)] += count[b];
-            sum[static_cast<std::size_t>(b)] += fixed_sum[b];
-        }
+        add_bins(b0, b1, count, fixed_sum);
         lo = b0 < lo ? b0 : lo;
         hi = b1 > hi ? b1 : hi;
     }
     void merge(const GiniHistogram& o) {
-        for (int i = o.lo; i < o.hi; ++i) {
-            n[static_cast<std::size_t>(i)] += o.n[static_cast<std::size_t>(i)];
-            sum[static_cast<std::size_t>(i)] += o.sum[static_cast<std::size_t>(i)];
-        }
+        add_bins(o.lo, o.hi, o.n.data(), o.sum.data());
+        overflow |= o.overflow;
         if (o.lo < o.hi) {
             lo = o.lo < lo ? o.lo : lo;
             hi = o.hi > hi ? o.hi : hi;
@@ -139,10 +182,27 @@ struct GiniHistogram {
     void clear() {
         for (int i = lo; i < hi; ++i) n[static_cast<std::size_t>(i)] = 0, sum[static_cast<std::size_t>(i)] = 0;
         lo = kGiniBins, hi = 0;
+        overflow = false;
     }
     // Gini of the grouped data (each value replaced by its bin mean); 0 when
     // there are fewer than two households or no wealth.
     double gini() const;
+
+private:
+    // Bins [b0, b1) of count and fixed_sum into n and sum. A bin's sum is in
+    // [0, kFixedMax] (wealth is >= 0; anything else has been marked), so two
+    // add up in uint64 without wrapping, and the loop vectorises.
+    void add_bins(int b0, int b1, const std::int64_t* count, const std::int64_t* fixed_sum) {
+        std::uint64_t beyond = 0;
+        for (int b = b0; b < b1; ++b) {
+            const auto k = static_cast<std::size_t>(b);
+            n[k] += count[b];
+            const std::uint64_t s = static_cast<std::uint64_t>(sum[k]) + static_cast<std::uint64_t>(fixed_sum[b]);
+            sum[k] = static_cast<std::int64_t>(s);
+            beyond |= s > static_cast<std::uint64_t>(kFixedMax);
+        }
+        overflow |= beyond != 0;
+    }
 };
 
 }  // namespace artel::model

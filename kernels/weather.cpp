@@ -1,6 +1,10 @@
 #include "kernels/weather.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "engine/math/detmath.hpp"
 #include "engine/random/samplers.hpp"
@@ -8,6 +12,25 @@
 #include "kernels/purposes.hpp"
 
 namespace artel::model {
+namespace {
+
+constexpr double kFloatMax = std::numeric_limits<float>::max();
+
+std::string three_digits(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g", x);
+    return buf;
+}
+
+[[noreturn]] void throw_beyond_float(const Params& p, std::int64_t t, std::int64_t g, double R, double P) {
+    throw std::overflow_error("the weather of region " + std::to_string(g) + " in " +
+                              std::to_string(p.start_year + t) + " gives the multiplier R = " + three_digits(R) +
+                              " and the grain price P = price0 * R^-price_elasticity = " + three_digits(P) +
+                              " roubles/centner, beyond single precision (3.4e38) in which households trade: lower "
+                              "economy.price_elasticity or weather.sigma_R, or raise weather.failure_factor");
+}
+
+}  // namespace
 
 bool region_fails(double x, double failure_prob) {
     // Φ(x) = erfc(-x/√2)/2. Computed once per region-year in scalar code, so
@@ -48,6 +71,9 @@ void draw_weather(const Params& p, std::uint32_t rep, Weather& w) {
             w.R[i] = dmath::exp(sR * zr - 0.5 * sR * sR) * (fails ? p.failure_factor : 1.0);
             w.P[i] = p.price0 * dmath::exp(-p.price_elasticity * dmath::log(w.R[i]));
             w.failing[static_cast<std::size_t>(t)] += fails;
+            // Households trade in single precision: a price (or multiplier)
+            // beyond float's range would be inf there.
+            if (!(w.P[i] <= kFloatMax) || !(w.R[i] <= kFloatMax)) throw_beyond_float(p, t, g, w.R[i], w.P[i]);
         }
     }
 }

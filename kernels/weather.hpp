@@ -24,6 +24,9 @@ struct Weather {
 
 // Fills `w` (reusing its storage) for replication `rep`. With the weather
 // mechanism off: R = 1, no failures, P = price0, and nothing is drawn.
+// Throws std::overflow_error, naming the region and year, where R or P is
+// beyond single precision (households trade in float; with sigma_R and
+// price_elasticity near their bounds P = price0 · R^-e can reach 1e200).
 void draw_weather(const Params& p, std::uint32_t rep, Weather& w);
 
 // Φ⁻¹(failure_prob)-free test of failure: Φ(x) < failure_prob.

@@ -91,7 +91,7 @@ TEST_CASE("bad scenarios are refused with key, value, range and position", "[cli
     }
     SECTION("out of range") {
         expect_refused("range", replace(base, "rate_private = 0.40", "rate_private = -0.4"),
-                       {"economy.rate_private", "-0.4", "[0, inf)", "scenario.toml:"});
+                       {"economy.rate_private", "-0.4", "[0, 1000]", "scenario.toml:"});
     }
     SECTION("probability above 1") {
         expect_refused("prob", replace(base, "failure_prob = 0.15", "failure_prob = 1.5"),
@@ -155,6 +155,34 @@ TEST_CASE("bad scenarios are refused with key, value, range and position", "[cli
     SECTION("a bad --set") {
         expect_refused("set", base, {"--set", "weather.failure_correlation", "[0, 1)"},
                        "--set weather.failure_correlation=1.0");
+    }
+    SECTION("an amount beyond its finite bound (issue 17: once accepted, it gave a negative mean cash)") {
+        expect_refused("wage", replace(base, "wage = 15.0", "wage = 1e10"),
+                       {"economy.wage", "1e+10", "[0, 4096]", "scenario.toml:64:"});
+        expect_refused("cash0", base, {"--set", "population.cash0", "1e+300", "[0, 4096]"},
+                       "--set population.cash0=1e300");
+        expect_refused("a_lit", base, {"--set", "behaviour.a_lit", "[0, 1000]"}, "--set behaviour.a_lit=1e39");
+    }
+}
+
+TEST_CASE("a run whose sums outgrow the tallies stops with an error naming the quantity", "[cli][extremes]") {
+    // Every value in range, but each household's grain is worth about
+    // 4096 x 4096 x 4096 = 7e10 roubles: 160 of them exceed the 2^42 that the
+    // Gini's wealth sums hold. Caught in the plan's trial unit, before any
+    // file exists.
+    TempDir dir("cli-overflow");
+    const auto out = dir.path / "o.h5";
+    for (const char* kernel : {"auto", "reference"}) {
+        const auto r = run_artel("run " + std::string(ARTEL_SOURCE_DIR) + "/configs/nep-1923.toml -o " +
+                                 out.string() + " " + kSmall + " --simd " + kernel +
+                                 " --set population.land_mean=4096 --set weather.yield_mean=4096"
+                                 " --set economy.price0=4096");
+        INFO(r.output);
+        CHECK(r.code == 1);
+        for (const char* s : {"replication 0", "arm 'nep-1923' in 1923", "wealth", "2^42", "Valid ranges"})
+            CHECK(r.output.find(s) != std::string::npos);
+        CHECK_FALSE(fs::exists(out));
+        CHECK_FALSE(fs::exists(dir.path / "o.h5.partial"));
     }
 }
 

@@ -129,9 +129,9 @@ double override_of(const ArmSpec& arm, std::string_view name) {
 }  // namespace
 
 TEST_CASE("config: ParamInfo range text, range checks and typed access", "[config]") {
-    CHECK(row("economy.wage").range_text() == "a number in [0, inf)");
+    CHECK(row("economy.wage").range_text() == "a number in [0, 4096]");
     CHECK(row("population.adult_share").range_text() == "a number in [0, 1]");
-    CHECK(row("population.land_mean").range_text() == "a number in (0, inf)");
+    CHECK(row("population.land_mean").range_text() == "a number in (0, 4096]");
     CHECK(row("population.active0").range_text() == "a number in [0, 1)");
     CHECK(row("demography.birth_cap").range_text() == "an integer in [1, 16]");
     CHECK(row("run.seed").range_text() == "an integer in [0, 9223372036854775807]");
@@ -141,7 +141,9 @@ TEST_CASE("config: ParamInfo range text, range checks and typed access", "[confi
     CHECK_FALSE(row("population.land_mean").in_range(0.0));
     CHECK(row("population.active0").in_range(0.0));
     CHECK_FALSE(row("population.active0").in_range(1.0));
-    CHECK(row("economy.wage").in_range(1e300));
+    CHECK(row("economy.wage").in_range(4096.0));
+    CHECK_FALSE(row("economy.wage").in_range(4096.001));
+    CHECK_FALSE(row("economy.wage").in_range(1e300));
     CHECK_FALSE(row("economy.wage").in_range(INFINITY));
     CHECK_FALSE(row("economy.wage").in_range(NAN));
     CHECK(row("demography.birth_cap").in_range(16));
@@ -372,11 +374,11 @@ TEST_CASE("config: --set", "[config]") {
         CHECK(set("households=0") ==
               "--set: population.households = 0 is out of range: must be an integer in [1, 1048576]");
         CHECK(set("literacy0=1.5") == "--set: population.literacy0 = 1.5 is out of range: must be a number in [0, 1]");
-        CHECK(set("wage=inf") == "--set: economy.wage = inf is not allowed: must be a finite number in [0, inf)");
+        CHECK(set("wage=inf") == "--set: economy.wage = inf is not allowed: must be a finite number in [0, 4096]");
         CHECK(set("mechanisms.famine=1") ==
               "--set: mechanisms.famine = 1 has the wrong type: must be true or false");
         CHECK(set("policy.bonus=\"5\"") ==
-              "--set: policy.bonus = \"5\" has the wrong type: must be a number in [0, inf)");
+              "--set: policy.bonus = \"5\" has the wrong type: must be a number in [0, 4096]");
         CHECK(set("arm.sufficiency.reserve_levy=2") ==
               "--set: reserve_levy = 2 in arm 'sufficiency' is out of range: must be a number in [0, 1]");
         CHECK(set("output.histogram_bins=1") ==
@@ -414,11 +416,11 @@ TEST_CASE("config: wrong types", "[config]") {
     CHECK(toml_error("[population]\nhouseholds = 3.0\n") ==
           "t.toml:2:14: population.households = 3.0 has the wrong type: must be an integer in [1, 1048576]");
     CHECK(toml_error("[policy]\nbonus = true\n") ==
-          "t.toml:2:9: policy.bonus = true has the wrong type: must be a number in [0, inf)");
+          "t.toml:2:9: policy.bonus = true has the wrong type: must be a number in [0, 4096]");
     CHECK(toml_error("[mechanisms]\nfamine = 0\n") ==
           "t.toml:2:10: mechanisms.famine = 0 has the wrong type: must be true or false");
     CHECK(toml_error("[economy]\nwage = [1, 2]\n") ==
-          "t.toml:2:8: economy.wage = [1, 2] has the wrong type: must be a number in [0, inf)");
+          "t.toml:2:8: economy.wage = [1, 2] has the wrong type: must be a number in [0, 4096]");
     CHECK_THAT(toml_error("[output]\nhistogram_years = [1923, \"x\"]\n"),
                StartsWith("t.toml:2:19: output.histogram_years = [1923, \"x\"] has the wrong type: element \"x\" "
                           "is not an integer"));
@@ -427,27 +429,32 @@ TEST_CASE("config: wrong types", "[config]") {
     // arrays and tables, and a long array cut short.
     CHECK(toml_error("[economy]\nwage = [0.05, -1e-300, [0.001], {a = 1}]\n") ==
           "t.toml:2:8: economy.wage = [0.05, -1e-300, [0.001], {...}] has the wrong type: must be a number in "
-          "[0, inf)");
+          "[0, 4096]");
     CHECK(toml_error("[economy]\nwage = [1000000, 2000000, 3000000, 4000000, 5000000, 6000000, 7000000, 8000000, "
                      "9000000]\n") ==
           "t.toml:2:8: economy.wage = [1000000, 2000000, 3000000, 4000000, 5000000, 6000000, 70... has the wrong type: "
-          "must be a number in [0, inf)");
+          "must be a number in [0, 4096]");
 }
 
 TEST_CASE("config: out-of-range values", "[config]") {
     CHECK(toml_error("[policy]\nrate_coop = -0.1\n") ==
-          "t.toml:2:1: policy.rate_coop = -0.1 is out of range: must be a number in [0, inf)");
+          "t.toml:2:1: policy.rate_coop = -0.1 is out of range: must be a number in [0, 1000]");
     CHECK(toml_error("[population]\nliteracy0 = 1.01\n") ==
           "t.toml:2:1: population.literacy0 = 1.01 is out of range: must be a number in [0, 1]");
     // Open bounds.
     CHECK(toml_error("[population]\nland_mean = 0\n") ==
-          "t.toml:2:1: population.land_mean = 0 is out of range: must be a number in (0, inf)");
+          "t.toml:2:1: population.land_mean = 0 is out of range: must be a number in (0, 4096]");
     CHECK(toml_error("[population]\nactive0 = 1.0\n") ==
           "t.toml:2:1: population.active0 = 1.0 is out of range: must be a number in [0, 1)");
     CHECK(toml_error("[weather]\nfailure_correlation = 1\n") ==
           "t.toml:2:1: weather.failure_correlation = 1 is out of range: must be a number in [0, 1)");
     CHECK(toml_error("[economy]\nchannel_scale = 0.0\n") ==
-          "t.toml:2:1: economy.channel_scale = 0.0 is out of range: must be a number in (0, inf)");
+          "t.toml:2:1: economy.channel_scale = 0.0 is out of range: must be a number in (0, 1000]");
+    // Finite upper bounds (configs/README.md, "Valid ranges").
+    CHECK(toml_error("[economy]\nprice0 = 1e10\n") ==
+          "t.toml:2:1: economy.price0 = 1e+10 is out of range: must be a number in (0, 4096]");
+    CHECK(toml_error("[behaviour]\nlambda_peer = 1000.5\n") ==
+          "t.toml:2:1: behaviour.lambda_peer = 1000.5 is out of range: must be a number in [0, 1000]");
     // Integers.
     CHECK(toml_error("[demography]\nbirth_cap = 17\n") ==
           "t.toml:2:1: demography.birth_cap = 17 is out of range: must be an integer in [1, 16]");
@@ -472,13 +479,13 @@ TEST_CASE("config: out-of-range values", "[config]") {
 
 TEST_CASE("config: NaN and infinity are refused", "[config]") {
     CHECK(toml_error("[economy]\nwage = nan\n") ==
-          "t.toml:2:1: economy.wage = nan is not allowed: must be a finite number in [0, inf)");
+          "t.toml:2:1: economy.wage = nan is not allowed: must be a finite number in [0, 4096]");
     CHECK(toml_error("[economy]\nwage = inf\n") ==
-          "t.toml:2:1: economy.wage = inf is not allowed: must be a finite number in [0, inf)");
+          "t.toml:2:1: economy.wage = inf is not allowed: must be a finite number in [0, 4096]");
     CHECK(toml_error("[population]\nland_mean = -inf\n") ==
-          "t.toml:2:1: population.land_mean = -inf is not allowed: must be a finite number in (0, inf)");
+          "t.toml:2:1: population.land_mean = -inf is not allowed: must be a finite number in (0, 4096]");
     CHECK(toml_error("[[arm]]\nname = \"x\"\nbonus = +inf\n") ==
-          "t.toml:3:1: bonus = inf in arm 'x' is not allowed: must be a finite number in [0, inf)");
+          "t.toml:3:1: bonus = inf in arm 'x' is not allowed: must be a finite number in [0, 4096]");
 }
 
 TEST_CASE("config: malformed TOML and missing files", "[config]") {

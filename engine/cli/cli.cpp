@@ -511,6 +511,13 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
         throw RunFailed(e.what());
     } catch (const output::OutputRefused&) {
         throw;
+    } catch (const std::overflow_error& e) {
+        // A value the arithmetic cannot honour (a sum beyond what the model's
+        // tallies hold): the scenario must change, so no resume can help.
+        throw UsageError(std::string(e.what()) +
+                         "\nartel: the scenario's values cannot be computed; change them (configs/README.md, "
+                         "\"Valid ranges\"). The replications finished before are kept in '" +
+                         names.checkpoint.string() + "', but a resume of this scenario would stop again");
     } catch (const std::exception& e) {
         throw RunFailed(with_hint(e.what()));
     }

@@ -117,6 +117,8 @@ struct VillageScratch {
     std::vector<std::int32_t> coop_start;  // only for a village whose store closed in step 1
     std::vector<std::int32_t> gbin;        // Gini bin (kGiniBins: none)
     std::vector<std::int64_t> gfx;         // fixed-point wealth
+    std::int64_t gfx_limit = 0;            // kFixedMax / the block's households
+    bool gfx_large = false;                // some gfx of the village is above gfx_limit (or invalid)
     // Per village of the block: the organiser's word, V, thresholds, closing.
     std::vector<std::uint64_t> vword;
     std::vector<double> vV;
@@ -555,20 +557,39 @@ HWY_INLINE void ordered_sum(MF m, VF v, double& sum) {
     for (std::uint64_t b = b64; b; b &= b - 1) sum += static_cast<double>(tmp[__builtin_ctzll(b)]);
 }
 
-// to_fixed(double(x)) = llrint(x·2^20) lane-wise, as kHalves int64 vectors.
-// x·2^20 is exact in float (a power of two), so where it is below 2^31 in
-// magnitude float's own rounding to int32 (nearest-even, as llrint) gives the
-// same integer; otherwise (and for NaN) the double path (ToFixed) does it.
-HWY_INLINE void FixedHalves(VF x, dv::VI* f) {
+// Whether every lane's x·2^20 is below 2^31 in magnitude (false for NaN).
+// x·2^20 is exact in float (a power of two), so there float's own rounding
+// to int32 (nearest-even, as llrint) gives to_fixed's integer.
+HWY_INLINE bool FixedFitsInt32(VF v) { return hn::AllTrue(DF(), hn::Lt(hn::Abs(v), SetF(2147483648.0f))); }
+
+// to_fixed(double(x)) = llrint(x·2^20) lane-wise, as kHalves int64 vectors,
+// for x >= 0 or NaN; kFixedInvalid (negative) where x is not a finite number
+// up to kTallyMax (add_fixed would refuse it). Where every lane fits int32,
+// by float's own rounding; otherwise in double lanes (wealth from 2048
+// roubles up: a few households of most villages). Returns whether some lane
+// is above `limit` (>= 2^31) or invalid.
+inline constexpr std::int64_t kFixedInvalid = std::numeric_limits<std::int64_t>::min();
+HWY_INLINE bool FixedLanes(VF x, dv::VI* f, std::int64_t limit) {
+    const dv::DF dd;
+    const dv::DI dl;
+    dv::VF h[kHalves];
+    Halves(x, h);
+    bool beyond = false;
+    for (int q = 0; q < kHalves; ++q) {
+        const dv::MF valid = hn::Le(hn::Abs(h[q]), dv::SetF(artel::model::kTallyMax));  // false for NaN
+        f[q] = dv::Sel(valid, dv::ToFixed(hn::IfThenElseZero(valid, h[q])), dv::SetI(kFixedInvalid));
+        beyond = beyond || !hn::AllTrue(dd, valid) || !hn::AllFalse(dl, hn::Gt(f[q], dv::SetI(limit)));
+    }
+    return beyond;
+}
+HWY_INLINE bool FixedHalves(VF x, dv::VI* f, std::int64_t limit) {
     static_assert(artel::model::kFixedScale == 1048576.0);
     const VF v = hn::Mul(x, SetF(1048576.0f));
-    if (HWY_LIKELY(hn::AllTrue(DF(), hn::Lt(hn::Abs(v), SetF(2147483648.0f))))) {
+    if (HWY_LIKELY(FixedFitsInt32(v))) {
         Halves(hn::NearestInt(v), f);
-    } else {
-        dv::VF h[kHalves];
-        Halves(x, h);
-        for (int q = 0; q < kHalves; ++q) f[q] = dv::ToFixed(h[q]);
+        return false;
     }
+    return FixedLanes(x, f, limit);
 }
 
 // Pointers to one vector's worth of household state.
@@ -627,16 +648,39 @@ struct Tail {
     }
 };
 
+// A value that Acc::add_const adds to a tally for several lanes at once.
+struct FixedConst {
+    double x = 0;
+    std::int64_t f = 0;  // to_fixed(x) where small
+    bool small = true;   // |x| < 2048: |f| < 2^31
+    static FixedConst of(double x) {
+        const bool small = std::fabs(x) < 2048.0;
+        return {x, small ? to_fixed(x) : 0, small};
+    }
+};
+
 // Lane-wise tally accumulators (integers: the order of addition is free).
 // Fixed-point reals in int64 per double lane (the halves of a float vector
 // side by side); counts in int32 per float lane, moved to int64 at each
 // village's end (spill()).
+//
+// The limit of a tally (kTallyMax, kernels/tallies.hpp) is checked as in
+// Tally, without a check on the common path: a vector whose every lane fits
+// int32 (below 2048 roubles or centners) is added to the lanes unchecked,
+// any other with add_fixed's checks (add_checked), which keep a lane within
+// kFixedMax = 2^62 (or mark the tally and reset the lane). Unchecked adds
+// of less than 2^31 each, at most two per household (a block has at most
+// 2^30), add less than 2^62 to a lane between two such checks, so no lane
+// wraps; flush() then adds the lanes with checks. The addends of a tally have
+// one sign, so it is marked exactly when its whole sum passes the limit, as
+// the scalar kernel marks it.
 struct Acc {
     alignas(64) std::int64_t real[kReals][kMaxF];
     alignas(64) std::int32_t lanes[kCounts][kMaxF];
     std::int64_t count[kCounts];
     // The Gini bins touched by living households: [min, max + 1), lane-wise.
     alignas(64) std::int32_t glo[kMaxF], ghi[kMaxF];
+    std::uint32_t overflow;  // as Tally::overflow
 
     void clear() {
         std::memset(real, 0, sizeof(real));
@@ -644,6 +688,7 @@ struct Acc {
         std::memset(count, 0, sizeof(count));
         std::fill_n(glo, kMaxF, kGiniBins);
         std::fill_n(ghi, kMaxF, 0);
+        overflow = 0;
     }
     // bin in the lanes of m
     HWY_INLINE void touch(MI m, VI bin) {
@@ -657,16 +702,63 @@ struct Acc {
     HWY_INLINE void add(Real r, MF m, VF x) {
         const dv::DI dl;
         std::int64_t* p = real[static_cast<int>(r)];
+        const VF xm = hn::IfThenElseZero(m, x);
+        const VF v = hn::Mul(xm, SetF(1048576.0f));
+        if (HWY_UNLIKELY(!FixedFitsInt32(v))) return add_checked(r, xm);
         dv::VI f[kHalves];
-        FixedHalves(hn::IfThenElseZero(m, x), f);
+        Halves(hn::NearestInt(v), f);
         for (int q = 0; q < kHalves; ++q) {
             std::int64_t* pq = p + q * hn::Lanes(dl);
             hn::Store(hn::Add(hn::Load(dl, pq), f[q]), dl, pq);
         }
     }
-    // tally.add(r, x) for every lane of m, x the same in every lane.
-    HWY_INLINE void add_const(Real r, MF m, double x) {
-        real[static_cast<int>(r)][0] += static_cast<std::int64_t>(hn::CountTrue(DF(), m)) * to_fixed(x);
+    // The same, checked as add_fixed checks (a lane that fails is reset to
+    // 0 and the tally marked), in double lanes. Inline and without a call:
+    // a call, even on this rare path, made the AVX2 kernel spill registers
+    // and run 2% slower.
+    HWY_INLINE void add_checked(Real r, VF x) {
+        const dv::DI dl;
+        std::int64_t* p = real[static_cast<int>(r)];
+        dv::VF h[kHalves];
+        Halves(x, h);
+        bool bad = false;
+        for (int q = 0; q < kHalves; ++q) {
+            const dv::MF valid = hn::Le(hn::Abs(h[q]), dv::SetF(kTallyMax));  // false for NaN
+            const dv::VI f = dv::ToFixed(hn::IfThenElseZero(valid, h[q]));
+            std::int64_t* pq = p + q * hn::Lanes(dl);
+            const dv::VI a = hn::Load(dl, pq);
+            const dv::VI sum = hn::Add(a, f);  // modular
+            // wrapped: a and f of one sign, the sum of the other
+            const dv::MI wrapped = hn::Lt(hn::And(hn::Xor(a, sum), hn::Xor(f, sum)), hn::Zero(dl));
+            const dv::MI beyond = hn::Or(hn::Gt(sum, dv::SetI(kFixedMax)), hn::Lt(sum, dv::SetI(-kFixedMax)));
+            const dv::MI fail = hn::Or(hn::Or(hn::Not(dv::ToI(valid)), wrapped), beyond);
+            hn::Store(hn::IfThenZeroElse(fail, sum), dl, pq);
+            bad = bad || !hn::AllFalse(dl, fail);
+        }
+        if (bad) overflow |= 1u << static_cast<int>(r);
+    }
+    // tally.add(r, x.x) for every lane of m: k·to_fixed(x) into slot 0,
+    // unchecked where x is below 2048 in magnitude (as if each lane had added
+    // it), checked otherwise.
+    HWY_INLINE void add_const(Real r, MF m, const FixedConst& x) {
+        const auto k = static_cast<std::int64_t>(hn::CountTrue(DF(), m));
+        if (HWY_LIKELY(x.small)) {
+            real[static_cast<int>(r)][0] += k * x.f;
+            return;
+        }
+        add_const_checked(r, k, x.x);
+    }
+    HWY_INLINE void add_const_checked(Real r, std::int64_t k, double x) {
+        if (k == 0) return;
+        std::int64_t kx = 0;
+        if (!(std::fabs(x) <= kTallyMax) || __builtin_mul_overflow(k, to_fixed(x), &kx) ||
+            !add_fixed_units(real[static_cast<int>(r)][0], kx))
+            overflow |= 1u << static_cast<int>(r), real[static_cast<int>(r)][0] = 0;
+    }
+    // tally.add(r, x) once.
+    void add_one(Real r, double x) {
+        if (!add_fixed(real[static_cast<int>(r)][0], x))
+            overflow |= 1u << static_cast<int>(r), real[static_cast<int>(r)][0] = 0;
     }
     // tally.add(c, -x) lane-wise.
     HWY_INLINE void add_neg(Count c, VI x) {
@@ -694,10 +786,25 @@ struct Acc {
     void flush(Tally& tally) {
         spill();
         for (int r = 0; r < kReals; ++r) {
-            std::int64_t s = 0;
-            for (std::size_t l = 0; l < kMaxF; ++l) s += real[r][l];
-            tally.real[static_cast<std::size_t>(r)] += s;
+            // Lanes within +-2^57 (the usual) add up without a check: at most
+            // 32 of them stay within 2^62. (In uint64, which wraps where
+            // int64 would be undefined; the loop vectorises.)
+            std::uint64_t s = 0, big = 0;
+            for (std::size_t l = 0; l < kMaxF; ++l) {
+                const auto v = static_cast<std::uint64_t>(real[r][l]);
+                s += v;
+                big |= (v + (std::uint64_t{1} << 57)) >> 58;
+            }
+            static_assert(kMaxF <= 32);
+            bool ok = true;
+            std::int64_t sum = static_cast<std::int64_t>(s);
+            if (big) {
+                sum = 0;
+                for (std::size_t l = 0; l < kMaxF; ++l) ok &= add_fixed_units(sum, real[r][l]);
+            }
+            if (!ok || !add_fixed_units(tally.real[static_cast<std::size_t>(r)], sum)) overflow |= 1u << r;
         }
+        tally.overflow |= overflow;
         for (int c = 0; c < kCounts; ++c) tally.count[static_cast<std::size_t>(c)] += count[c];
     }
 };
@@ -716,6 +823,7 @@ struct YearConst {
     f32::Thr t_false, t_audit, t_false_audit, t_leave, t_lapse, t_lapse_hungry;
     float sigma_Hf, c2Hf;   // fmath::weather_coefficients
     bool bonus_on;
+    f32::FixedConst audit_cost, bonus;  // step 7's tallies
     bool store_hy0;  // pass A keeps HouseholdYear words 2, 3 for pass B
 };
 
@@ -1213,15 +1321,15 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
                 if (Counting()) CountUsed(cand[u]);
                 acc.add(Count::claims, claim);
                 acc.add(Count::audits, audited);
-                acc.add_const(Real::cost_audit, audited, p.audit_cost);
+                acc.add_const(Real::cost_audit, audited, yc.audit_cost);
                 const MF caught = hn::AndNot(genuine, audited);
                 coop[u] = hn::IfThenZeroElse(ToI(caught), coop[u]);
                 expel_any[u] = hn::Or(expel_any[u], caught);
                 acc.add(Count::expulsions, caught);
                 const MF paid = hn::AndNot(caught, claim);
                 cash[u] = Sel(paid, hn::Add(cash[u], SetF(hc.bonus)), cash[u]);
-                acc.add_const(Real::cost_bonus, paid, p.bonus);
-                acc.add_const(Real::leakage, hn::AndNot(genuine, paid), p.bonus);
+                acc.add_const(Real::cost_bonus, paid, yc.bonus);
+                acc.add_const(Real::leakage, hn::AndNot(genuine, paid), yc.bonus);
             }
         }
     }
@@ -1440,7 +1548,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
         acc.touch(ai, gb);
         {
             dv::VI fx[kHalves];
-            FixedHalves(hn::IfThenElseZero(alive[u], wealth), fx);
+            vs.gfx_large |= FixedHalves(hn::IfThenElseZero(alive[u], wealth), fx, vs.gfx_limit);
             for (int q = 0; q < kHalves; ++q)
                 hn::StoreU(fx[q], dv::DI(), vs.gfx.data() + j + u * N + static_cast<std::size_t>(q) * NH);
         }
@@ -1624,6 +1732,8 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
     yc.t_false = Thr::of(bernoulli_threshold(p.false_claim_prob));
     yc.t_audit = Thr::of(bernoulli_threshold(p.audit_prob));
     yc.t_false_audit = Thr::of(bernoulli_threshold(p.false_claim_prob * p.audit_prob));
+    yc.audit_cost = f32::FixedConst::of(p.audit_cost);
+    yc.bonus = f32::FixedConst::of(p.bonus);
     yc.t_leave = Thr::of(bernoulli_threshold(p.leave_passive));
     yc.t_lapse = Thr::of(bernoulli_threshold(p.lapse_active * 1.0));
     yc.t_lapse_hungry = Thr::of(bernoulli_threshold(p.lapse_active * (1.0 + p.lapse_hunger)));
@@ -1644,6 +1754,9 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
 
     f32::Acc acc;
     acc.clear();
+    bool gini_bad = false;  // a Gini bin's sum did not hold (GiniHistogram::overflow)
+    vs.gfx_limit = kFixedMax / static_cast<std::int64_t>(std::max<std::size_t>(n, 1));
+    vs.gfx_large = false;
     const bool spill_each_village = (n + N - 1) / N > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max() / 16);
     f32::VillageCounts vcnt;
     std::int64_t persons_start = 0;
@@ -1781,10 +1894,27 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
                 }
             }
         }
-        for (std::size_t i = 0; i < H; ++i) {
-            const auto bin = static_cast<std::size_t>(vs.gbin[i]);
-            vs.gn[bin] += 1;
-            vs.gsum[bin] += vs.gfx[i];
+        // The bins' sums, checked against kFixedMax (GiniHistogram) in a
+        // village where some household's wealth is above kFixedMax / n (2.2e9
+        // roubles in a block of 2000 households) or invalid. Otherwise the n
+        // households of the block add at most kFixedMax to a bin, and less
+        // than that after a checked village left the bin within kFixedMax:
+        // no sum wraps, and add_range below checks the limit.
+        if (HWY_LIKELY(!vs.gfx_large)) {
+            for (std::size_t i = 0; i < H; ++i) {
+                const auto bin = static_cast<std::size_t>(vs.gbin[i]);
+                vs.gn[bin] += 1;
+                vs.gsum[bin] += vs.gfx[i];
+            }
+        } else {
+            for (std::size_t i = 0; i < H; ++i) {
+                const auto bin = static_cast<std::size_t>(vs.gbin[i]);
+                vs.gn[bin] += 1;
+                // wealth >= 0: a negative value is FixedHalves' kFixedInvalid
+                gini_bad |= (vs.gfx[i] < 0) | __builtin_add_overflow(vs.gsum[bin], vs.gfx[i], &vs.gsum[bin]) |
+                            (vs.gsum[bin] > kFixedMax);
+            }
+            vs.gfx_large = false;
         }
         vil.reserve[vi] = std::max(0.0, vil.reserve[vi] - drawn_sum);
         // 11. Year end.
@@ -1802,7 +1932,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         acc.count[static_cast<int>(Count::adults)] += adults;
         acc.count[static_cast<int>(Count::literate)] += literate;
         acc.count[static_cast<int>(Count::stores_open)] += vil.store[vi];
-        acc.real[static_cast<int>(Real::reserve)][0] += to_fixed(vil.reserve[vi]);
+        acc.add_one(Real::reserve, vil.reserve[vi]);
         if (spill_each_village) acc.spill();
     }
     acc.count[static_cast<int>(Count::persons_start)] += persons_start;
@@ -1818,6 +1948,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         std::fill(vs.gsum.begin() + lo, vs.gsum.begin() + hi, 0);
     }
     vs.gn[kGiniBins] = 0, vs.gsum[kGiniBins] = 0;
+    gini.overflow |= gini_bad;
 }
 
 // ---- the initial block (init_block) --------------------------------------------
