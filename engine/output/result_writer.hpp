@@ -18,7 +18,7 @@
 namespace artel::output {
 
 inline constexpr int kFormatMajor = 1;
-inline constexpr int kFormatMinor = 0;
+inline constexpr int kFormatMinor = 1;
 inline constexpr const char* kFormatName = "artel-results";
 
 struct RunMetadata {
