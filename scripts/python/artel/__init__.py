@@ -27,12 +27,12 @@ def open(path, *, allow_incomplete: bool = False) -> Results:  # noqa: A001 (art
 
 
 def __getattr__(name):
-    # matplotlib is imported only when the plots are used
-    if name == "plots":
+    # submodules on first use (matplotlib is imported only when the plots are used)
+    if name in ("plots", "info", "notebook", "plot_cli"):
         import importlib
-        return importlib.import_module(".plots", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'artel' has no attribute {name!r}")
 
 
 __all__ = ["open", "open_results", "open_study", "combine", "summarise", "t_quantile", "Results", "Study",
-           "FormatError", "FORMAT_NAME", "SUPPORTED_MAJOR", "GROUPS", "EVENT_YEARS", "COOP_STATES", "plots"]
+           "FormatError", "FORMAT_NAME", "SUPPORTED_MAJOR", "GROUPS", "EVENT_YEARS", "COOP_STATES", "plots", "info"]

@@ -402,6 +402,12 @@ class Results:
                 data, attrs, enc = _h5.decode(np.stack([_h5.values_of(f[p]) for p in paths]), attrs, missing.get(n))
                 data_vars[n] = xr.Variable(("arm", *dims), data, attrs)
                 data_vars[n].encoding.update(enc)
+        if group == "diff":  # the first arm's long_names name it: say "arm" for the stack of all arms
+            own = f" ({names[0]} \u2212 {self.baseline}, same replication)"
+            for v in data_vars.values():
+                if own in v.attrs.get("long_name", ""):
+                    v.attrs["long_name"] = v.attrs["long_name"].replace(own, f" (baseline {self.baseline}, same "
+                                                                             f"replication)")
         ds = xr.Dataset(data_vars, dict(layout.coords))
         ds = ds.assign_coords(arm=("arm", np.array(names, dtype=object),
                                    {"long_name": "policy arm (the first is the baseline)"}))
