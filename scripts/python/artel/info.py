@@ -53,7 +53,7 @@ def describe(res, path=None) -> str:
 def headlines(res) -> str:
     """The headline results `artel info` prints: per arm, the final year's series and the events, mean over
     replications with the 5% and 95% quantiles (from dataset("stats"))."""
-    st = res.dataset("stats")
+    st = res.dataset("stats", variables=[f"{name}{s}" for _, name, _, _ in HEADLINES for s in ("_mean", "_quantiles")])
     width = max(len(a) for a in res.arms)
     out = [f"Headline results (mean over replications, [5%, 95%] quantiles); series at the end of {res.years[-1]}:"]
     for label, name, series, decimals in HEADLINES:
