@@ -22,8 +22,19 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // The household variables of a trajectory sample, in output order.
-const std::vector<std::string> kTrajectoryVars = {"size", "adults", "literate", "coop", "hunger",
-                                                  "land", "grain", "cash",     "debt", "skill"};
+// (MODEL.md section 2 for their meaning)
+const std::vector<run::TrajectoryVarInfo> kTrajectoryVars = {
+    {"size", "persons", "household size (0: dissolved)", {}, ""},
+    {"adults", "persons", "adults (aged 15 and over) in the household", {}, ""},
+    {"literate", "persons", "literate adults in the household", {}, ""},
+    {"coop", "1", "co-operative membership", {0, 1, 2}, "outside passive_member active_member"},
+    {"hunger", "years", "consecutive years with an uncovered food shortfall", {}, ""},
+    {"land", "ha", "sown area", {}, ""},
+    {"grain", "centners", "grain held", {}, ""},
+    {"cash", "roubles", "cash held", {}, ""},
+    {"debt", "roubles", "outstanding debt", {}, ""},
+    {"skill", "1", "trading culture in [0, 1] (0: 'Asiatic', 1: 'cultured trader')", {}, ""},
+};
 
 double ratio(double a, double b) { return b != 0 ? a / b : kNaN; }
 double share(double a, double b) { return b != 0 ? a / b : 0.0; }
@@ -148,9 +159,9 @@ const std::vector<run::SeriesInfo>& series_catalogue() {
 const std::vector<run::EventInfo>& event_catalogue() {
     static const std::vector<run::EventInfo> e = {
         {"first_active_50", "year index",
-         "first year t whose end-of-year active share reaches 0.5 (-1: already at the start; T: never)"},
-        {"first_active_90", "year index", "as first_active_50 for 0.9"},
-        {"first_literacy_90", "year index", "as first_active_50 for literacy 0.9"},
+         "first year t whose end-of-year active share reaches 0.5 (-1: already at the start; T: never)", true},
+        {"first_active_90", "year index", "as first_active_50 for 0.9", true},
+        {"first_literacy_90", "year index", "as first_active_50 for literacy 0.9", true},
         {"famine_deaths_total", "persons", "famine deaths over all years"},
         {"state_cost_total", "roubles", "state cost over all years"},
     };
@@ -185,7 +196,8 @@ HouseholdSimulation::HouseholdSimulation(std::vector<Arm> arms, SimulationOption
         {"grain", "centners", "grain held at the end of the year", edges(options_.hist_grain_max)},
         {"literacy", "1", "literate adults / adults of the household at the end of the year", edges(1.0)},
     };
-    schema_.trajectory_vars = kTrajectoryVars;
+    schema_.trajectory_info = kTrajectoryVars;
+    for (const auto& v : kTrajectoryVars) schema_.trajectory_vars.push_back(v.name);
     if (const auto& sampler = options_.parameters) {
         schema_.design = uq::design_name(sampler->kind());
         schema_.design_source = sampler->table_source();

@@ -17,6 +17,8 @@ PACKAGES=(
   python3 python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-pandas
   python3-matplotlib python3-scipy python3-pytest python3-nbclient python3-nbformat
   python3-ipykernel python3-pil jupyter-notebook
+  # installing the Python package (scripts/python) offline: pip, venv, setuptools, wheel
+  python3-pip python3-venv python3-setuptools python3-wheel
 )
 
 missing=()

@@ -288,7 +288,7 @@ TEST_CASE("a run writes a complete file, info reads it, --force replaces it", "[
     INFO(r.output);
     CHECK(r.code == 0);
     for (const char* s : {"nep-1923", "free-market", "bonus-verified", "cultural-revolution", "sufficiency",
-                          "replications:  2", "active share", "format:        artel-results 1.0"})
+                          "replications:  2", "active share", "format:        artel-results 1.2"})
         CHECK(r.output.find(s) != std::string::npos);
 
     const auto before = fs::last_write_time(out);

@@ -67,6 +67,16 @@ h5::Dataset make_scale(h5::Group& g, const std::string& name, const std::vector<
     return d;
 }
 
+// The comment on a year-index event (and, with `statistic`, on its statistics).
+std::string never_comment(std::int64_t years, bool statistic = false) {
+    const auto T = std::to_string(years);
+    if (statistic)
+        return "a replication in which it never happens counts as year index " + T +
+               " (right-censored): then the mean is a lower bound; events/ marks those replications missing";
+    return "year index t: calendar year start_year + t; -1: already at the start; " + T +
+           " (missing_value): never within the " + T + " simulated years";
+}
+
 void describe(h5::Dataset& d, const std::string& units, const std::string& long_name) {
     d.set_attr("units", units);
     d.set_attr("long_name", long_name);
@@ -261,7 +271,17 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
     root.set_attr("scenario", meta.scenario_text);
     root.set_attr("scenario_file", meta.scenario_file);
     root.set_attr("command_line", meta.command_line);
-    root.set_attr("created", utc_now());
+    const auto created = utc_now();
+    root.set_attr("created", created);
+    // CF-1.8 global attributes (format 1.1)
+    root.set_attr("Conventions", std::string("CF-1.8"));
+    root.set_attr("title", "artel results of " + std::filesystem::path(meta.scenario_file).filename().string() +
+                               ": " + std::to_string(s.arms.size()) + " policy arms x " +
+                               std::to_string(s.replications) + " replications, " + std::to_string(s.start_year) +
+                               "-" + std::to_string(s.start_year + s.years - 1));
+    root.set_attr("source", std::string("artel ") + kEngineVersion + " (" + kGitRevision +
+                                "): Monte Carlo simulation of the co-operative household model");
+    root.set_attr("history", created + ": " + meta.command_line);
     root.set_attr("replications", s.replications);
     root.set_attr("years", s.years);
     root.set_attr("start_year", s.start_year);
@@ -295,6 +315,7 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
                                                      "(flows: during the year)"));
         auto rep_scale = make_scale(g.series, "replication", rep_values, "", "replication");
         auto year_scale = make_scale(g.series, "year", year_values, "calendar year", "year (end of)");
+        year_scale.set_attr("axis", std::string("T"));
         for (const auto& info : s.series) {
             auto d = g.series.create_dataset<double>(info.name, {R, T}, rows_chunked(R, T));
             describe(d, info.unit, info.description);
@@ -318,6 +339,11 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
         for (const auto& info : s.events) {
             auto d = g.events.create_dataset<double>(info.name, {R}, rows_chunked(R, 0));
             describe(d, info.unit, info.description);
+            if (info.year_index) {
+                // "never" is T: a missing value (CF), so that a mean of the years cannot count it as one
+                d.set_attr("missing_value", static_cast<double>(s.years));
+                d.set_attr("comment", never_comment(s.years));
+            }
             g.event_ds.push_back(std::move(d));
         }
         attach_all(g.event_ds, {&rep_scale_events});
@@ -333,10 +359,18 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
             auto h = make_scale(g.trajectories, "household", s.trajectory_households, "",
                                 "household index within the replication (village * H + household)");
             auto t = make_scale(g.trajectories, "time", iota64(s.years + 1, s.start_year - 1), "calendar year",
-                                "end of year (start_year - 1 is the start)");
-            for (const auto& var : s.trajectory_vars) {
+                                "year (end of); start_year - 1 is the initial state");
+            t.set_attr("axis", std::string("T"));
+            for (std::size_t v = 0; v < s.trajectory_vars.size(); ++v) {
+                const auto& var = s.trajectory_vars[v];
+                const run::TrajectoryVarInfo* info = v < s.trajectory_info.size() ? &s.trajectory_info[v] : nullptr;
                 auto d = g.trajectories.create_dataset<double>(var, {M, K, T + 1}, {});
-                d.set_attr("long_name", "household " + var);
+                d.set_attr("long_name", info && !info->description.empty() ? info->description : "household " + var);
+                if (info && !info->unit.empty()) d.set_attr("units", info->unit);
+                if (info && !info->flag_values.empty()) {
+                    d.set_attr("flag_values", info->flag_values);
+                    d.set_attr("flag_meanings", info->flag_meanings);
+                }
                 g.traj_ds.push_back(std::move(d));
             }
             attach_all(g.traj_ds, {&r, &h, &t});
@@ -570,25 +604,37 @@ void ResultWriter::Impl::write_statistics() {
     struct StatsGroup {
         h5::Group g;
         h5::Dataset year, quantile;
+        std::string of;  // what the statistics are of: "" (the values) or the paired difference
     };
-    auto make_stats_group = [&](h5::Group& parent, const std::string& name, const std::string& what) {
+    auto make_stats_group = [&](h5::Group& parent, const std::string& name, const std::string& what,
+                                const std::string& of) {
         StatsGroup sg;
         sg.g = parent.create_group(name);
         sg.g.set_attr("description", what);
+        sg.of = of;
         sg.year = make_scale(sg.g, "year", iota64(s.years, s.start_year), "calendar year", "year (end of)");
+        sg.year.set_attr("axis", std::string("T"));
         sg.quantile = make_scale(sg.g, "quantile", levels, "1", "quantile level");
         return sg;
     };
     // Writes name_mean, name_se, name_n (cols) and name_quantiles (Q x cols);
-    // cols == 0 means a per-replication scalar (no year dimension).
+    // cols == 0 means a per-replication scalar (no year dimension). The
+    // long_names say what of (the description of the variable, or of its
+    // paired difference); `comment`, if any, goes on every one.
     auto write_summaries = [&](StatsGroup& sg, const std::string& name, const std::string& unit,
-                               const Summaries& sum, std::size_t cols) {
+                               const std::string& description, const std::string& comment, const Summaries& sum,
+                               std::size_t cols) {
         const std::size_t C = std::max<std::size_t>(cols, 1);
+        const std::string of = " across replications of " + sg.of + name + " (" + description + ")";
+        auto note = [&](h5::Dataset& d) {
+            if (!comment.empty()) d.set_attr("comment", comment);
+        };
         auto put = [&](const std::string& suffix, auto&& data, std::vector<hsize_t> dims, const std::string& u,
                        const std::string& what) {
             using V = typename std::decay_t<decltype(data)>::value_type;
             auto& d = stats_ds.emplace_back(sg.g.write_dataset<V>(name + suffix, data, dims));
-            describe(d, u, what + " of " + name + " across replications");
+            describe(d, u, what + of);
+            note(d);
             if (dims.size() == 2) {
                 links.push_back({&d, 0, &sg.quantile});
                 links.push_back({&d, 1, &sg.year});
@@ -600,25 +646,29 @@ void ResultWriter::Impl::write_statistics() {
         };
         if (cols) {
             put("_mean", sum.mean, {C}, unit, "mean");
-            put("_se", sum.se, {C}, unit, "standard error of the mean");
-            put("_n", sum.n, {C}, "replications", "finite values");
+            put("_se", sum.se, {C}, unit, "standard error of the mean (sd with n - 1, / sqrt(n))");
+            put("_n", sum.n, {C}, "replications", "number of finite values");
             put("_quantiles", sum.q, {Q, C}, unit, "quantiles");
         } else {
             auto d = sg.g.write_dataset<double>(name + "_mean", std::span<const double>(sum.mean), {});
-            describe(d, unit, "mean of " + name + " across replications");
+            describe(d, unit, "mean" + of);
+            note(d);
             d = sg.g.write_dataset<double>(name + "_se", std::span<const double>(sum.se), {});
-            describe(d, unit, "standard error of the mean of " + name);
+            describe(d, unit, "standard error of the mean (sd with n - 1, / sqrt(n))" + of);
+            note(d);
             put("_quantiles", sum.q, {Q}, unit, "quantiles");
         }
     };
 
     std::vector<StatsGroup> st(s.n_arms()), df(s.n_arms());
     for (std::size_t a = 0; a < s.n_arms(); ++a) {
-        st[a] = make_stats_group(arms[a].arm, "stats", "across replications: mean, standard error, quantiles");
+        st[a] = make_stats_group(arms[a].arm, "stats", "across replications: mean, standard error, quantiles", "");
         if (a > 0)
             df[a] = make_stats_group(arms[a].arm, "diff",
                                      "paired difference to the baseline arm '" + s.arms.front() +
-                                         "' (same replication, common random numbers): mean, standard error, quantiles");
+                                         "' (same replication, common random numbers): mean, standard error, quantiles",
+                                     "the paired difference arm \u2212 baseline (" + s.arms[a] + " \u2212 " +
+                                         s.arms.front() + ", same replication) of ");
     }
 
     // One rows dataset at a time, in this order: every series over the arms
@@ -668,9 +718,11 @@ void ResultWriter::Impl::write_statistics() {
         if (it.series || it.event) {
             const auto& name = it.series ? it.series->name : it.event->name;
             const auto& unit = it.series ? it.series->unit : it.event->unit;
+            const auto& description = it.series ? it.series->description : it.event->description;
+            const std::string comment = it.event && it.event->year_index ? never_comment(s.years, true) : "";
             const std::size_t cols = it.series ? T : 0;
-            write_summaries(st[it.arm], name, unit, c.st, cols);
-            if (it.arm > 0) write_summaries(df[it.arm], name, unit, c.df, cols);
+            write_summaries(st[it.arm], name, unit, description, comment, c.st, cols);
+            if (it.arm > 0) write_summaries(df[it.arm], name, unit, description, comment, c.df, cols);
         }
         c.chunks.clear(), c.st = {}, c.df = {}, c.error = {};
     };
@@ -726,6 +778,10 @@ void ResultWriter::Impl::write_histograms() {
         auto g = arms[a].arm.create_group("histograms");
         g.set_attr("description", std::string("household counts over all replications, at the end of the years given"));
         auto years = make_scale(g, "histogram_year", s.histogram_years, "calendar year", "year (end of)");
+        years.set_attr("axis", std::string("T"));
+        auto bound = g.write_strings("bound", {"lower", "upper"});
+        bound.make_dimension_scale("bound");
+        bound.set_attr("long_name", std::string("edge of a bin"));
         std::size_t off = a * s.histogram_cells();
         for (const auto& h : s.histograms) {
             const auto bins = h.edges.size() - 1;
@@ -733,9 +789,19 @@ void ResultWriter::Impl::write_histograms() {
             auto bin = make_scale(g, h.name + "_bin", lower, h.unit, "lower edge of the bin");
             make_scale(g, h.name + "_edges", h.edges, h.unit,
                        "bin edges; the last bin also counts values above its upper edge");
+            // the bins' edges as CF bounds (format 1.1)
+            std::vector<double> bounds(2 * bins);
+            for (std::size_t k = 0; k < bins; ++k) bounds[2 * k] = h.edges[k], bounds[2 * k + 1] = h.edges[k + 1];
+            auto bd = g.write_dataset<double>(h.name + "_bin_bounds", bounds, {bins, 2});
+            describe(bd, h.unit, "lower and upper edge of the bin (the last bin also counts values above it)");
+            bd.attach_scale(bin, 0);
+            bd.attach_scale(bound, 1);
+            bin.set_attr("bounds", h.name + "_bin_bounds");
             auto d = g.write_dataset<std::int64_t>(
                 h.name, std::span<const std::int64_t>(histograms.data() + off, H * bins), {H, bins});
             describe(d, "households", h.description);
+            d.set_attr("comment", std::string("living households summed over all replications; the last bin also "
+                                              "counts values above its upper edge"));
             d.attach_scale(years, 0);
             d.attach_scale(bin, 1);
             off += H * bins;

@@ -18,7 +18,7 @@
 namespace artel::output {
 
 inline constexpr int kFormatMajor = 1;
-inline constexpr int kFormatMinor = 0;
+inline constexpr int kFormatMinor = 2;
 inline constexpr const char* kFormatName = "artel-results";
 
 // The [[sweep]] that generated an arm, and the arm's point on its grid.

@@ -21,6 +21,9 @@ struct EventInfo {
     std::string name;
     std::string unit;
     std::string description;
+    // The first year index t at which something happens: -1 if it holds at
+    // the start, T (the number of years) if it never happens within them.
+    bool year_index = false;
 };
 
 struct HistogramInfo {
@@ -28,6 +31,15 @@ struct HistogramInfo {
     std::string unit;
     std::string description;
     std::vector<double> edges;  // bins + 1 edges; the last bin also counts values above
+};
+
+// A household variable of the trajectory samples.
+struct TrajectoryVarInfo {
+    std::string name;
+    std::string unit;
+    std::string description;
+    std::vector<double> flag_values;  // a categorical variable: its codes,
+    std::string flag_meanings;        // and their names, space-separated (CF)
 };
 
 // An uncertain parameter (MODEL.md §6): one value per replication, drawn
@@ -52,6 +64,7 @@ struct ResultSchema {
     std::vector<HistogramInfo> histograms;
     std::vector<std::int64_t> histogram_years;  // calendar years (end of year)
     std::vector<std::string> trajectory_vars;
+    std::vector<TrajectoryVarInfo> trajectory_info;  // per trajectory_vars entry, if given: units, meaning, flags
     std::vector<std::int64_t> trajectory_households;  // household ids within a replication
     std::int64_t trajectory_replications = 0;         // replications 0 .. n-1 carry samples
     std::vector<ParameterInfo> parameters;            // empty: every replication has the same parameters

@@ -1,15 +1,15 @@
-"""scripts/notebooks/nep-1923.ipynb: stored without outputs, and runs headless (nbclient, a kernel on this
-interpreter: Debian's /usr/bin/python3 under CTest) on a small run."""
-import os
+"""The analysis notebook (package data artel/notebooks/nep-1923.ipynb): stored without outputs, starts with
+`import artel`, and runs headless from the installed package (artel-notebook: nbclient, a kernel on the
+venv's interpreter) on a small run."""
+import subprocess
 import time
-from pathlib import Path
 
 import nbformat
 
 from artel import notebook
+from conftest import PACKAGE_SOURCE
 
-SOURCE = Path(os.environ.get("ARTEL_SOURCE_DIR", Path(__file__).resolve().parents[2]))
-NOTEBOOK = SOURCE / "scripts" / "notebooks" / "nep-1923.ipynb"
+NOTEBOOK = PACKAGE_SOURCE / "artel" / "notebooks" / "nep-1923.ipynb"
 
 
 def test_stored_without_outputs():
@@ -19,27 +19,36 @@ def test_stored_without_outputs():
     assert code
     for c in code:
         assert c.outputs == [] and c.execution_count is None, c.source[:60]
-    assert "ARTEL_RESULTS" in nb.cells[1].source
+    first = nb.cells[1].source
+    assert "ARTEL_RESULTS" in first and "import artel" in first and "sys.path" not in first
     assert nb.metadata.kernelspec.name == "python3"
+    # the question is answered in a few lines of xarray, right after opening the file
+    assert 'res.dataset("events")' in nb.cells[3].source and len(nb.cells[3].source.splitlines()) <= 10
 
 
-def test_runs_headless(small_run, tmp_path, capsys):
-    """python3 -m artel.notebook FILE -o COPY: executes the notebook, keeps an executed copy, prints its text."""
+def test_runs_headless_from_the_installed_package(installed, small_run, tmp_path):
+    """artel-notebook FILE -o COPY: executes the packaged notebook, keeps an executed copy, prints its text."""
     copy = tmp_path / "executed.ipynb"
     t0 = time.perf_counter()
-    assert notebook.main([str(small_run), "-o", str(copy), "--timeout", "60"]) == 0
+    r = subprocess.run([str(installed.bin / "artel-notebook"), str(small_run), "-o", str(copy), "--timeout", "60"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
     elapsed = time.perf_counter() - t0
-    printed_text = capsys.readouterr().out
+    assert r.returncode == 0, r.stderr
     nb = nbformat.read(copy, as_version=4)
     assert not notebook.outputs(nb, "error")
-    assert len(notebook.outputs(nb, "image/png")) >= 11  # overview, 6 fans, differences, ECDF, 2 histograms
+    from artel import plots
+    n_figures = 1 + 1 + 1 + 1 + len(plots.FAN_SERIES) + 2  # forest, overview, ECDF, differences, fans, histograms
+    assert len(notebook.outputs(nb, "image/png")) == n_figures
     text = "\n".join(notebook.outputs(nb, "text/markdown"))
-    assert "first brings the majority into active co-operation" in text and "### In short" in printed_text
+    assert "first brings the majority into active co-operation" in text and "### In short" in r.stdout
     assert "95% CI" in text and "roubles" in text and "famine" in text
     assert "only 3 replications" in text
     assert any(f"`{arm}`" in text for arm in ("sufficiency", "cultural-revolution"))
     printed = "".join(o.text for o in notebook.outputs(nb, "stream"))
     assert str(small_run) in printed and "sufficiency" in printed
-    # the repository's notebook is left as it was
-    assert all(c.outputs == [] for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code")
+    tables = "".join(notebook.outputs(nb, "text/plain"))
+    assert "median year" in tables and "state cost (roubles)" in tables
+    # the packaged notebook is left as it was
+    installed_nb = installed.site / "artel" / "notebooks" / "nep-1923.ipynb"
+    assert all(c.outputs == [] for c in nbformat.read(installed_nb, as_version=4).cells if c.cell_type == "code")
     assert elapsed < 90, f"the notebook took {elapsed:.0f} s"

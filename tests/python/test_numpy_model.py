@@ -110,6 +110,8 @@ def comparisons(artel_file, npz_file):
     rows = []
     for ai, arm in enumerate(arms):
         series, start, events = res.series(arm), res.start(arm), res.group(arm, "events")
+        for name in artel.EVENT_YEARS:  # 'never' is T in both; the file marks it missing_value (format 1.1)
+            events[name] = events[name].fillna(res.n_years)
         for name in series.data_vars:
             if name not in d.files:
                 continue

@@ -50,6 +50,8 @@ def test_xarray_opens_series_with_named_dimensions(small_run, arm):
     assert list(ds["year"].values) == list(range(1923, 1943))
     assert ds["active_share"].dims == ("replication", "year")
     assert ds["active_share"].attrs["units"] == "1"
+    if arm not in (ARMS[0], ARMS[-1]):
+        return  # the other groups are written by the same code for every arm: the baseline and one more
     for group, dims in (("start", {"replication"}), ("events", {"replication"}),
                         ("stats", {"year", "quantile"}), ("histograms", None), ("trajectories", None)):
         g = xr.open_dataset(small_run, group=f"arms/{arm}/{group}", engine="h5netcdf")

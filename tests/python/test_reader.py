@@ -1,4 +1,5 @@
-"""The artel Python package's reader (scripts/python/artel) on a real small run, and its refusals."""
+"""The artel Python package's reader (installed from scripts/python, see conftest.py) on a real small run:
+the file's groups, the all-arms datasets, the tidy tables, reading format 1.0, and the refusals."""
 import shutil
 
 import h5py
@@ -35,6 +36,8 @@ def test_metadata(res):
     assert list(res.years) == YEARS
     assert res.complete and res.format_version.startswith("1.")
     assert res.attrs["format"] == "artel-results" and res.attrs["seed"] == 19230104
+    assert res.attrs["Conventions"] == "CF-1.8" and "nep-1923.toml" in res.attrs["title"]
+    assert res.attrs["command_line"] in res.attrs["history"]
     assert "[[arm]]" in res.scenario
     assert res.config["run"]["seed"] == 19230104
     assert res.config["population"]["villages"] == 24 and res.config["population"]["households"] == 40
@@ -171,8 +174,14 @@ def test_compare(res):
     d = res.diff("sufficiency")
     assert row["mean"] == pytest.approx(float(d["state_cost_total_mean"]))
     assert row["ci_low"] < row["mean"] < row["ci_high"] or row["se"] == 0
-    assert row["units"] == "roubles"
+    assert row["units"] == "roubles" and row["n"] == 3
     assert c.loc[c["quantity"] == "first_active_50", "units"].eq("years").all()
+    # 3 replications: the 95% interval is mean -/+ t(0.975, 2 degrees of freedom) se = 4.303 se, not 1.96 se
+    assert row["ci_high"] - row["mean"] == pytest.approx(4.302653 * row["se"], rel=1e-6)
+    assert artel.t_quantile(0.95, [3, 5, 20, 10**6]) == pytest.approx([4.302653, 2.776445, 2.093024, 1.959966],
+                                                                      rel=1e-6)
+    z = res.compare(z=1.96)
+    assert z["ci_high"].iloc[0] - z["mean"].iloc[0] == pytest.approx(1.96 * z["se"].iloc[0])
 
 
 def test_info_cli(small_run, tmp_path, capsys):
@@ -183,7 +192,7 @@ def test_info_cli(small_run, tmp_path, capsys):
     bad.write_text("not a result file\n")
     assert info.main([str(bad)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("artel.info: error:") and "not an HDF5 file" in err and "\n" not in err
+    assert err.startswith("artel: error:") and "not an HDF5 file" in err and "\n" not in err
 
 
 # ---- refusals ----------------------------------------------------------------------------------

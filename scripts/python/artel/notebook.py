@@ -1,11 +1,15 @@
-"""Run the analysis notebook headless (nbclient) on a result file.
+"""The analysis notebook (package data: artel/notebooks/nep-1923.ipynb), run headless or copied out.
 
-    /usr/bin/python3 -m artel.notebook nep-1923.h5                  # prints the notebook's written text
-    /usr/bin/python3 -m artel.notebook nep-1923.h5 -o /tmp/nep.ipynb  # and keeps a copy with every output
+    artel-notebook nep-1923.h5                      # run it (nbclient), print the notebook's written text
+    artel-notebook nep-1923.h5 -o /tmp/nep.ipynb    # and keep a copy with every output
+    artel-notebook --copy .                         # write nep-1923.ipynb here, to open in Jupyter
+    python3 -m artel.notebook ...                   # the same without the console script
 
 The kernel is this interpreter (a kernel spec in a temporary directory), so the
-notebook runs with the same Debian packages whatever 'python3' kernels the
-machine has; the notebook in the repository is never modified.
+notebook runs with the same packages (and the same artel) whatever 'python3'
+kernels the machine has; the packaged notebook is never modified. In Jupyter
+the notebook reads the file named by $ARTEL_RESULTS, else nep-1923.h5 in the
+current folder or the nearest folder above it that has one.
 """
 from __future__ import annotations
 
@@ -17,9 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent            # scripts/python/artel
-REPO = PACKAGE_DIR.parents[2]
-NOTEBOOK = REPO / "scripts" / "notebooks" / "nep-1923.ipynb"
+PACKAGE_DIR = Path(__file__).resolve().parent
+NOTEBOOK = PACKAGE_DIR / "notebooks" / "nep-1923.ipynb"
 KERNEL_NAME = "artel-python"
 
 
@@ -37,8 +40,9 @@ def _environ(**values):
                 os.environ[k] = v
 
 
-def execute(results, notebook=NOTEBOOK, *, timeout: int = 120, python: str = sys.executable):
-    """Execute `notebook` with ARTEL_RESULTS=`results`; return the executed nbformat notebook."""
+def execute(results, notebook=NOTEBOOK, *, timeout: int = 120, python: str = sys.executable, cwd=None):
+    """Execute `notebook` with ARTEL_RESULTS=`results` in folder `cwd` (default: the current one); return the
+    executed nbformat notebook."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -56,7 +60,7 @@ def execute(results, notebook=NOTEBOOK, *, timeout: int = 120, python: str = sys
                       JUPYTER_RUNTIME_DIR=Path(tmp) / "runtime", PYTHONPATH=pythonpath,
                       PYDEVD_DISABLE_FILE_VALIDATION=1, MPLCONFIGDIR=Path(tmp) / "mpl"):
             NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=timeout, startup_timeout=60,
-                           resources={"metadata": {"path": str(notebook.parent)}}).execute()
+                           resources={"metadata": {"path": str(cwd or Path.cwd())}}).execute()
     return nb
 
 
@@ -73,27 +77,42 @@ def outputs(nb, kind: str):
     return out
 
 
+def copy(folder) -> Path:
+    """Write the packaged notebook into `folder` (created if need be); return its path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / NOTEBOOK.name
+    out.write_bytes(NOTEBOOK.read_bytes())
+    return out
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python3 -m artel.notebook", description=__doc__,
+    p = argparse.ArgumentParser(prog="artel-notebook", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("results", help="artel result file")
+    p.add_argument("results", nargs="?", help="artel result file")
     p.add_argument("-o", "--output", help="write the executed notebook (with outputs) here")
-    p.add_argument("--notebook", default=str(NOTEBOOK), help=f"notebook to run (default {NOTEBOOK})")
+    p.add_argument("--notebook", default=str(NOTEBOOK), help="notebook to run (default: the packaged one)")
     p.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    p.add_argument("--copy", metavar="DIR", help="write the packaged notebook into DIR and stop")
     args = p.parse_args(argv)
+    if args.copy:
+        print(copy(args.copy))
+        return 0
+    if not args.results:
+        p.error("give a result file (or --copy DIR)")
     if not Path(args.results).exists():
-        print(f"artel.notebook: error: {args.results}: no such file", file=sys.stderr)
+        print(f"artel-notebook: error: {args.results}: no such file", file=sys.stderr)
         return 2
     try:
         nb = execute(args.results, args.notebook, timeout=args.timeout)
     except Exception as e:  # a cell failed: nbclient's message names the cell and the error
-        print(f"artel.notebook: error: {type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e) else ''}",
+        print(f"artel-notebook: error: {type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e) else ''}",
               file=sys.stderr)
         return 1
     if args.output:
         import nbformat
         nbformat.write(nb, args.output)
-        print(f"artel.notebook: executed notebook written to {args.output}", file=sys.stderr)
+        print(f"artel-notebook: executed notebook written to {args.output}", file=sys.stderr)
     print("\n\n".join(outputs(nb, "text/markdown")))
     return 0
 

@@ -1,4 +1,4 @@
-"""Command line of scripts/artel-plot (also: python3 -m artel.plot_cli)."""
+"""artel-plot: write the figures of an artel result file (also: python3 -m artel.plot_cli)."""
 from __future__ import annotations
 
 import argparse
@@ -10,13 +10,18 @@ from pathlib import Path
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(
         prog="artel-plot",
-        description="Write the figures of an artel result file: overview, fan charts of the main series, "
-                    "paired differences to the baseline, the year the active share first reaches 50%, "
-                    "household wealth and grain histograms.")
+        description="Write the figures of an artel result file: overview, paired differences to the baseline "
+                    "(forest plot and over the years), the year the active share first reaches 50%, fan charts "
+                    "of the main series, household wealth and grain as differences to the baseline.")
     p.add_argument("results", help="artel result file (HDF5, from `artel run ... -o FILE`)")
     p.add_argument("-o", "--output", default=".", metavar="DIR", help="directory to write into (default: .)")
-    p.add_argument("--format", default="png", choices=("png", "svg", "pdf"), help="file format (default png)")
-    p.add_argument("--dpi", type=int, default=100, help="resolution of PNGs (default 100)")
+    p.add_argument("--format", default="png", choices=("png", "svg", "pdf"),
+                   help="file format (default png; svg and pdf are vector graphics with text kept as text)")
+    p.add_argument("--dpi", type=int, default=100, help="resolution of PNGs (default 100; 300 for print)")
+    p.add_argument("--no-title", action="store_true", help="no figure titles (for a caption instead)")
+    p.add_argument("--letters", action="store_true", help="letter the panels a, b, c, ...")
+    p.add_argument("--paper", action="store_true",
+                   help="for a paper: --no-title --letters --dpi 300 --full-colour (with --format pdf: vector)")
     p.add_argument("--only", default="", metavar="NAMES",
                    help="comma-separated figure names to write (default: all; see --list)")
     p.add_argument("--list", action="store_true", help="list the figure names and exit")
@@ -25,6 +30,9 @@ def main(argv=None) -> int:
     p.add_argument("--allow-incomplete", action="store_true", help="plot a run that did not finish")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     args = p.parse_args(argv)
+    if args.paper:
+        args.no_title, args.letters, args.full_colour = True, True, True
+        args.dpi = max(args.dpi, 300)
 
     import artel
     from artel import plots
@@ -57,7 +65,7 @@ def main(argv=None) -> int:
         if only and stem not in only:
             continue
         try:
-            fig = make()
+            fig = make(title=not args.no_title, letters=args.letters)
         except KeyError as e:  # a group an incomplete file lacks (statistics, histograms)
             print(f"artel-plot: skipped {stem}: {e.args[0] if e.args else e}", file=sys.stderr)
             continue
