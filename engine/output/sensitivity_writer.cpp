@@ -1,5 +1,6 @@
 #include "engine/output/sensitivity_writer.hpp"
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@ namespace {
 using h5::hsize_t;
 
 constexpr std::size_t kBootstrap = 1000;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 struct Output {
     std::string name;
@@ -48,24 +50,29 @@ void write_sensitivity(h5::Group& root, const run::ResultSchema& s, std::uint64_
         root.open_dataset("arms/" + s.arms.front() + "/events/" + s.events[e].name).read_into(baseline[e]);
 
     for (std::size_t a = 0; a < s.n_arms(); ++a) {
+        // Every arm has the same outputs, so that the arms' groups line up
+        // (the baseline's differences to itself are NaN, with a note).
         std::vector<Output> outputs;
         for (std::size_t e = 0; e < s.events.size(); ++e) {
             Output o{s.events[e].name, {}};
             root.open_dataset("arms/" + s.arms[a] + "/events/" + s.events[e].name).read_into(o.y);
-            if (a > 0) {
-                Output diff{"diff_" + s.events[e].name, o.y};
-                for (std::size_t r = 0; r < R; ++r) diff.y[r] -= baseline[e][r];
-                outputs.push_back(std::move(o));
-                outputs.push_back(std::move(diff));
-            } else {
-                outputs.push_back(std::move(o));
-            }
+            Output diff{"diff_" + s.events[e].name, o.y};
+            for (std::size_t r = 0; r < R; ++r) diff.y[r] -= baseline[e][r];
+            outputs.push_back(std::move(o));
+            outputs.push_back(std::move(diff));
         }
         const std::size_t O = outputs.size();
         std::vector<double> first(O * d * 3), second(O * d * 3);
         std::vector<std::int64_t> used(O);
         std::vector<std::string> notes(O);
         for (std::size_t o = 0; o < O; ++o) {
+            if (a == 0 && outputs[o].name.rfind("diff_", 0) == 0) {
+                const std::vector<uq::Estimate> none(d, uq::Estimate{kNaN, kNaN, kNaN});
+                put(first, o, d, none);
+                put(second, o, d, none);
+                notes[o] = "the baseline's paired difference to itself is 0";
+                continue;
+            }
             if (sobol) {
                 // Each output its own bootstrap stream: the seed's, shifted by
                 // the output's place, so that outputs do not share resamples.

@@ -11,8 +11,9 @@
 
 namespace artel::output {
 
-// The outputs explained: every event, and for every arm but the baseline
-// the event's paired difference to the baseline ("diff_" + event name).
+// The outputs explained: every event, and its paired difference to the
+// baseline ("diff_" + event name; NaN in the baseline's own group, which
+// has them so that every arm's group has the same outputs).
 // Saltelli designs give first-order and total Sobol indices; every other
 // design gives Spearman and partial rank correlations. Does nothing when the
 // run has no uncertain parameters. Deterministic: the bootstrap draws from

@@ -86,7 +86,7 @@ FileLayout count_layout(const ResultSchema& s) {
     // group (3 scales, 4 datasets) of the events and their differences.
     const double P = double(s.parameters.size());
     if (P > 0) {
-        const double outputs = E * (2 * A - 1);  // every arm's events, and the non-baseline arms' differences
+        const double outputs = 2 * E * A;  // every arm's events and their differences to the baseline
         l.open += 1 + P;
         l.chunk_cache += P * cached(1);
         l.objects += 2 + P + A * 8;

@@ -60,14 +60,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     model::Params p;
     try {
         auto sc = config::parse_scenario(text, "fuzz.toml", table, &p);
+        config::expand_sweeps(sc);
         config::validate(table, &p, sc, model::cross_checks());
         const auto rendered = config::render_scenario(table, &p, sc);
         model::Params q;
         auto again = config::parse_scenario(rendered, "rendered.toml", table, &q);
+        config::expand_sweeps(again);
         config::validate(table, &q, again, model::cross_checks());
         for (const auto& info : table)
             if (config::format_value(&p, info) != config::format_value(&q, info)) __builtin_trap();
-        if (again.arms.size() != sc.arms.size()) __builtin_trap();
+        if (again.arms.size() != sc.arms.size() || again.priors.size() != sc.priors.size()) __builtin_trap();
+        for (std::size_t i = 0; i < sc.priors.size(); ++i)
+            if (!(sc.priors[i].prior == again.priors[i].prior)) __builtin_trap();
     } catch (const config::ConfigError&) {
         // refused with a message: fine
     }

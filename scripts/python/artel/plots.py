@@ -673,6 +673,14 @@ def figures(res: Results) -> dict:
     if res.others:
         out["histogram_wealth"] = functools.partial(histogram, res, "wealth")
         out["histogram_grain"] = functools.partial(histogram, res, "grain")
+    from . import uq_plots
+    if uq_plots.has_uncertainty(res):
+        out["drivers"] = functools.partial(uq_plots.drivers, res)
+        if res.others:
+            out["drivers_difference"] = functools.partial(uq_plots.drivers, res, diff=True)
+        out["driver_scatter"] = functools.partial(uq_plots.driver_scatter, res)
+    for name in uq_plots.sweeps(res):
+        out[f"sweep_{name}"] = functools.partial(uq_plots.sweep, res, name)
     return out
 
 

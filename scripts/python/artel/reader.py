@@ -234,6 +234,12 @@ class Results:
         text = self._arm_attrs[arm].get("overrides", "")
         return tomllib.loads(text) if text else {}
 
+    def arm_attrs(self, arm: str) -> dict:
+        """The attributes of an arm's group: index, baseline, overrides, and for an arm a [[sweep]] made,
+        sweep, sweep_keys and sweep_<key> (its point on the grid)."""
+        self._check_arm(arm)
+        return {k: v for k, v in self._arm_attrs[arm].items() if not k.startswith("_")}
+
     def policy(self, arm: str) -> dict:
         """Every policy key's value in this arm: the scenario's [policy] with the arm's overrides."""
         return {**self.config.get("policy", {}), **self.overrides(arm)}
