@@ -7,7 +7,7 @@ import time
 import nbformat
 
 from artel import notebook
-from conftest import PACKAGE_SOURCE
+from conftest import EXE, PACKAGE_SOURCE, SOURCE
 
 NOTEBOOK = PACKAGE_SOURCE / "artel" / "notebooks" / "nep-1923.ipynb"
 
@@ -52,3 +52,25 @@ def test_runs_headless_from_the_installed_package(installed, small_run, tmp_path
     installed_nb = installed.site / "artel" / "notebooks" / "nep-1923.ipynb"
     assert all(c.outputs == [] for c in nbformat.read(installed_nb, as_version=4).cells if c.cell_type == "code")
     assert elapsed < 90, f"the notebook took {elapsed:.0f} s"
+
+
+def test_the_uncertainty_notebook_runs_on_a_run_with_priors(installed, tmp_path):
+    """artel-notebook FILE --notebook uncertain: the ranking's certainty and the drivers, from the file."""
+    nb_file = PACKAGE_SOURCE / "artel" / "notebooks" / "nep-1923-uncertain.ipynb"
+    stored = nbformat.read(nb_file, as_version=4)
+    assert all(c.outputs == [] for c in stored.cells if c.cell_type == "code")
+    run = tmp_path / "uncertain.h5"
+    subprocess.run([EXE, "run", str(SOURCE / "configs" / "nep-1923-uncertain.toml"), "-o", str(run), "--quiet",
+                    "--replications", "40", "--set", "population.villages=4", "--set", "population.households=25"],
+                   check=True)
+    copy = tmp_path / "executed.ipynb"
+    r = subprocess.run([str(installed.bin / "artel-notebook"), str(run), "--notebook", "uncertain", "-o", str(copy),
+                        "--timeout", "60"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    nb = nbformat.read(copy, as_version=4)
+    assert not notebook.outputs(nb, "error")
+    assert len(notebook.outputs(nb, "image/png")) == 3
+    text = "\n".join(notebook.outputs(nb, "text/markdown"))
+    assert "Design `lhs`, 10 uncertain parameters" in text
+    assert "the median order is" in text and "keeps one sign in at least" in text
+    assert "turns most on" in text

@@ -3,6 +3,7 @@
     artel-notebook nep-1923.h5                      # run it (nbclient), print the notebook's written text
     artel-notebook nep-1923.h5 -o /tmp/nep.ipynb    # and keep a copy with every output
     artel-notebook --copy .                         # write nep-1923.ipynb here, to open in Jupyter
+    artel-notebook uncertain.h5 --notebook uncertain  # the notebook of a run with priors
     python3 -m artel.notebook ...                   # the same without the console script
 
 The kernel is this interpreter (a kernel spec in a temporary directory), so the
@@ -23,6 +24,8 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 NOTEBOOK = PACKAGE_DIR / "notebooks" / "nep-1923.ipynb"
+#: the packaged notebooks by name: the default scenario's, and the uncertain scenario's (priors, sensitivity)
+NOTEBOOKS = {"nep-1923": NOTEBOOK, "uncertain": PACKAGE_DIR / "notebooks" / "nep-1923-uncertain.ipynb"}
 KERNEL_NAME = "artel-python"
 
 
@@ -77,12 +80,12 @@ def outputs(nb, kind: str):
     return out
 
 
-def copy(folder) -> Path:
-    """Write the packaged notebook into `folder` (created if need be); return its path."""
+def copy(folder, notebook=NOTEBOOK) -> Path:
+    """Write a packaged notebook into `folder` (created if need be); return its path."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    out = folder / NOTEBOOK.name
-    out.write_bytes(NOTEBOOK.read_bytes())
+    out = folder / Path(notebook).name
+    out.write_bytes(Path(notebook).read_bytes())
     return out
 
 
@@ -91,12 +94,15 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("results", nargs="?", help="artel result file")
     p.add_argument("-o", "--output", help="write the executed notebook (with outputs) here")
-    p.add_argument("--notebook", default=str(NOTEBOOK), help="notebook to run (default: the packaged one)")
+    p.add_argument("--notebook", default="nep-1923",
+                   help="notebook to run: a packaged one by name (nep-1923, the default; uncertain, for a run "
+                        "with priors) or a path")
     p.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
     p.add_argument("--copy", metavar="DIR", help="write the packaged notebook into DIR and stop")
     args = p.parse_args(argv)
+    notebook = NOTEBOOKS.get(args.notebook, Path(args.notebook))
     if args.copy:
-        print(copy(args.copy))
+        print(copy(args.copy, notebook))
         return 0
     if not args.results:
         p.error("give a result file (or --copy DIR)")
@@ -104,7 +110,7 @@ def main(argv=None) -> int:
         print(f"artel-notebook: error: {args.results}: no such file", file=sys.stderr)
         return 2
     try:
-        nb = execute(args.results, args.notebook, timeout=args.timeout)
+        nb = execute(args.results, notebook, timeout=args.timeout)
     except Exception as e:  # a cell failed: nbclient's message names the cell and the error
         print(f"artel-notebook: error: {type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e) else ''}",
               file=sys.stderr)
