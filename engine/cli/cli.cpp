@@ -197,6 +197,8 @@ struct RunArgs {
 // checkpoint is intact up to its last sync, and a torn tail is cut on resume).
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_signal{0};
+// Whether the handler says that it stops (rank 0 of an MPI job says it for all).
+std::atomic<bool> g_signal_says{true};
 // Written before the handlers are installed and while they cannot run a
 // second time mid-update: a message buffer the handler only reads.
 std::string g_quit_text[2];
@@ -214,8 +216,10 @@ extern "C" void on_signal(int sig) {
     g_signal.store(sig);
     g_stop.store(true);
     static const char msg[] = "\nartel: stopping after the work in flight (Ctrl-C again to quit at once)\n";
-    const auto ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)ignored;
+    if (g_signal_says.load()) {
+        const auto ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)ignored;
+    }
 }
 
 // The message a second signal prints: swapped in through the other buffer,
@@ -1021,6 +1025,7 @@ CLI::Validator whole_number(std::int64_t lo, std::int64_t hi, const std::string&
 int main(int argc, char** argv, ModelDriver& model) {
     // MPI, when a launcher started this process in an MPI build (a no-op otherwise).
     dist::Environment ranks(argc, argv);
+    g_signal_says = dist::is_root();
     // A file-size limit (ulimit -f) then fails a write with EFBIG, reported
     // like a full disk, instead of killing the process.
     std::signal(SIGXFSZ, SIG_IGN);
