@@ -207,7 +207,7 @@ std::atomic<int> g_quit_index{-1};
 extern "C" void on_signal(int sig) {
     if (g_signal.load() != 0) {
         const int i = g_quit_index.load();
-        if (i >= 0) {
+        if (i >= 0 && g_signal_says.load()) {
             const auto ignored = write(STDERR_FILENO, g_quit_text[i].data(), g_quit_text[i].size());
             (void)ignored;
         }
@@ -638,8 +638,14 @@ int cmd_run_ranks(ModelDriver& model, RunArgs args, const std::string& command_l
     if (root && !args.quiet) {
         std::cout << "results: " << fs::absolute(out).string() << "\n";
         print_headlines(out, model, std::cout);
-        std::cout << "(" << run::si(summary.work / summary.seconds) << " " << prepared.work_unit << "/s on " << ranks
-                  << " ranks; inspect with: artel info " << out.string() << ")\n";
+        std::cout << "(" << run::si(per_rep * double(remaining.size()) / summary.seconds) << " " << prepared.work_unit
+                  << "/s on " << ranks << " ranks; to rank 0: " << bytes(summary.record_bytes) << " of records";
+        if (summary.pieces_sent > 0)
+            std::cout << ", " << summary.pieces_sent << " pieces of split replications (" << bytes(summary.piece_bytes)
+                      << ")";
+        std::cout << "; " << summary.rounds << (summary.rounds == 1 ? " round" : " rounds") << " of collective writes ("
+                  << summary.writes << " H5Dwrite per rank, " << fixed(summary.write_seconds, 2)
+                  << " s with opening and closing); inspect with: artel info " << out.string() << ")\n";
     }
     return kExitOk;
 }

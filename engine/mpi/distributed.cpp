@@ -236,6 +236,7 @@ public:
         } catch (const std::exception& e) {
             abort_job(e.what(), 1);
         }
+        write_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const auto pieces = share(opt_.remaining, sim_.units_per_replication(), me_, n_);
         run::Progress counted(0, "", run::ProgressMode::Quiet);
         std::atomic<bool> finished{false};
@@ -338,11 +339,24 @@ public:
         summary.records = journaled_;
         summary.work = sum.work;
         if (!summary.stopped) write_rows(*rows);  // the last round
+        {
+            double mine_bytes[3] = {record_bytes_, piece_bytes_, double(pieces_sent_)}, all[3];
+            MPI_Request r;
+            MPI_Iallreduce(mine_bytes, all, 3, MPI_DOUBLE, MPI_SUM, comm_, &r);
+            wait(r);
+            summary.record_bytes = all[0], summary.piece_bytes = all[1];
+            summary.pieces_sent = static_cast<std::uint64_t>(all[2]);
+            summary.rounds = rounds_;
+            summary.writes = rows->writes();
+        }
+        const auto t_close = std::chrono::steady_clock::now();
         try {
             rows->close();
         } catch (const std::exception& e) {
             abort_job(e.what(), 1);
         }
+        summary.write_seconds =
+            write_seconds_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - t_close).count();
         summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         return summary;
     }
@@ -358,7 +372,9 @@ private:
         if (me_ == 0) {
             to_root(record);
         } else {
-            send(0, kTagRecord, to_bytes(record));
+            auto bytes = to_bytes(record);
+            record_bytes_ += double(bytes.size());
+            send(0, kTagRecord, std::move(bytes));
         }
         held_bytes_ += record_bytes(record);
         held_.push_back(std::move(record));
@@ -384,6 +400,8 @@ private:
             std::vector<std::byte> message(8);
             std::memcpy(message.data(), &rep, 8);
             message.insert(message.end(), saved.begin(), saved.end());
+            piece_bytes_ += double(message.size());
+            ++pieces_sent_;
             send(owner, kTagPartial, std::move(message));
             return;
         }
@@ -478,12 +496,15 @@ private:
     }
 
     void write_rows(ParallelRows& rows) {
+        ++rounds_;
+        const auto t0 = std::chrono::steady_clock::now();
         try {
             rows.write(held_);
         } catch (const std::exception& e) {
             abort_job(e.what(), 1);
         }
         held_bytes_ = 0;
+        write_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
 
     struct Outgoing {
@@ -508,6 +529,9 @@ private:
     std::map<std::uint64_t, Merge> merges_;
     std::vector<run::ReplicationRecord> held_;  // this rank's records, for the next round of rows
     double held_bytes_ = 0;
+    double record_bytes_ = 0, piece_bytes_ = 0;  // sent
+    std::uint64_t pieces_sent_ = 0, rounds_ = 0;
+    double write_seconds_ = 0;
     std::uint64_t journaled_ = 0;  // rank 0
     bool unsynced_ = false;        // rank 0: records journaled since the last sync
 };

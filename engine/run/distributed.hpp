@@ -83,6 +83,14 @@ struct RunSummary {
     std::optional<Failure> failure;  // the lowest failing rank's message, on every rank
     double seconds = 0;
     double work = 0;          // the whole job's, in the model's units
+    // What went between ranks and into the file (the whole job's), for the
+    // cost model of docs/performance.md.
+    double record_bytes = 0;  // records sent to rank 0
+    double piece_bytes = 0;   // saved accumulators of split replications sent to their owners
+    std::uint64_t pieces_sent = 0;
+    std::uint64_t rounds = 0;   // rounds of collective writes
+    std::uint64_t writes = 0;   // collective H5Dwrite calls made by each rank
+    double write_seconds = 0;   // rank 0's time in them (and in opening and closing the file)
 };
 
 // Collective: runs `remaining` on all ranks and writes every record's rows
