@@ -606,8 +606,9 @@ int cmd_run_ranks(ModelDriver& model, RunArgs args, const std::string& command_l
             const auto& f = *summary.failure;
             std::cerr << "artel: error: rank " << f.rank << " of " << ranks << ": " << f.message
                       << "\nartel: every rank stopped; finished replications are kept in '"
-                      << names.checkpoint.string() << "'; after fixing the cause, resume with:\n  " << resume_cmd
-                      << "\n";
+                      << names.checkpoint.string()
+                      << "'; after fixing the cause, resume (with mpirun or srun, on any number of ranks) with:\n  "
+                      << resume_cmd << "\n";
         }
         return kExitFailure;
     }
