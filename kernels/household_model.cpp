@@ -130,13 +130,17 @@ void init_block(const Params& p, BlockState& s) {
     village_aggregates(s);
 }
 
-void tally_stocks(const Params& p, const BlockState& s, const double* price_by_region, Tally& tally,
-                  GiniHistogram& gini) {
+void tally_stocks(const Params& p, const BlockState& s, const double* price_by_region, Tally& block_tally,
+                  GiniHistogram& gini, RegionTally* regions) {
     const auto H = static_cast<std::size_t>(s.households);
     const auto& hh = s.hh;
     for (std::int64_t v = 0; v < s.villages; ++v) {
         const auto vi = static_cast<std::size_t>(v);
-        const auto P = static_cast<float>(price_by_region[s.village_id(v) % static_cast<std::uint32_t>(p.regions)]);
+        const auto g = s.village_id(v) % static_cast<std::uint32_t>(p.regions);
+        const auto P = static_cast<float>(price_by_region[g]);
+        // The village's own tallies, added to the block's and its region's
+        // (integer sums: the same block tallies as adding them directly).
+        Tally tally;
         tally.add(Count::stores_open, s.vil.store[vi]);
         tally.add(Real::reserve, s.vil.reserve[vi]);
         for (std::size_t i = vi * H; i < (vi + 1) * H; ++i) {
@@ -153,6 +157,8 @@ void tally_stocks(const Params& p, const BlockState& s, const double* price_by_r
             tally.add(Real::debt, hh.debt[i]);
             gini.add(household_wealth(hh.cash[i], hh.grain[i], hh.debt[i], P));
         }
+        block_tally.merge(tally);
+        if (regions) regions[g].add(tally);
     }
 }
 
@@ -185,7 +191,7 @@ HouseholdConst HouseholdConst::of(const Params& p) {
 // Probabilities are computed in float and drawn against in double
 // (rng::bernoulli).
 void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
-               Tally& tally, GiniHistogram& gini, FlowLog* log) {
+               Tally& year_tally, GiniHistogram& gini, FlowLog* log, RegionTally* regions) {
     const Streams st{rng::make_key(p.seed), s.replication, rng::year_slot(t)};
     const auto& mech = p.mechanisms;
     const HouseholdConst hc = HouseholdConst::of(p);
@@ -211,7 +217,7 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
         scratch.coop_start[i] = hh.coop[i];
         scratch.expelled[i] = 0;
         scratch.claimed[i] = 0;
-        if (hh.size[i] > 0) tally.add(Count::persons_start, hh.size[i]);
+        if (hh.size[i] > 0) year_tally.add(Count::persons_start, hh.size[i]);
     }
 
     float sigma_Hf = 0.0f, c2Hf = 0.0f;
@@ -220,6 +226,9 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
         const auto vi = static_cast<std::size_t>(v);
         const std::uint32_t vid = s.village_id(v);
         const std::uint32_t g = vid % G;
+        // The village's flows, added to the year's and its region's at the
+        // village's end (integer sums: the same as adding them directly).
+        Tally tally;
         const std::size_t b = vi * H, e = b + H;
 
         // 1. Organisers.
@@ -590,13 +599,15 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
 
         // 11. Year end: reserve decay.
         vil.reserve[vi] *= 1.0 - p.reserve_decay;
+        year_tally.merge(tally);
+        if (regions) regions[g].add(tally);
     }
 
     // 11. Year end: next year's M, A, L; end-of-year stocks.
     village_aggregates(s);
     std::vector<double> price(static_cast<std::size_t>(G));
     for (std::uint32_t g = 0; g < G; ++g) price[g] = w.P[w.at(t, g)];
-    tally_stocks(p, s, price.data(), tally, gini);
+    tally_stocks(p, s, price.data(), year_tally, gini, regions);
 
     if (log) {
         for (std::size_t i = 0; i < n; ++i) {

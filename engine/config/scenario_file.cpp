@@ -469,6 +469,8 @@ const ParamInfo kOutputRows[] = {
      "households whose whole trajectories are written"},
     {"output", "trajectory_replications", ParamKind::Integer, 0, 2147483647.0, false, false, false, 0, "",
      "replications the trajectories are taken from (at most [run] replications)"},
+    {"output", "regions", ParamKind::Boolean, 0, 1, false, false, false, 0, "",
+     "per-region series (harvest, failure, hunger, famine deaths, persons, sales) in /arms/<arm>/regions"},
 };
 constexpr std::string_view kHistYears = "histogram_years";
 constexpr std::string_view kHistYearsDoc = "calendar years at whose end household histograms are taken";
@@ -479,6 +481,7 @@ void* output_member(OutputSpec& o, std::string_view name) {
     if (name == "hist_grain_max") return &o.hist_grain_max;
     if (name == "trajectory_households") return &o.trajectory_households;
     if (name == "trajectory_replications") return &o.trajectory_replications;
+    if (name == "regions") return &o.regions;
     return nullptr;
 }
 const void* output_member(const OutputSpec& o, std::string_view name) {

@@ -108,6 +108,7 @@ struct OutputSpec {
     double hist_grain_max = 100.0;             // (0, inf) centners; last bin counts overflow
     std::int64_t trajectory_households = 100;  // [0, 100000] households whose trajectories are written
     std::int64_t trajectory_replications = 1;  // [0, replications] replications they are taken from
+    bool regions = true;                       // per-region series (MODEL.md §7)
 };
 
 struct ScenarioFile {

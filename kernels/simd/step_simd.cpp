@@ -53,7 +53,7 @@
 namespace artel::model::simd_detail {
 
 using StepFn = void (*)(const Params&, const Weather&, std::int64_t, BlockState&, YearScratch&, Tally&,
-                        GiniHistogram&);
+                        GiniHistogram&, RegionTally*);
 using InitFn = void (*)(const Params&, BlockState&);
 using PhiloxBlocksFn = void (*)(const rng::Key&, const rng::Counter*, rng::Block*, std::size_t);
 using HouseholdFn = void (*)(const rng::Key&, std::uint32_t, std::uint32_t, std::size_t, std::uint32_t,
@@ -782,6 +782,38 @@ struct Acc {
             for (std::size_t l = 0; l < kMaxF; ++l) s += lanes[c][l], lanes[c][l] = 0;
             count[c] += s;
         }
+    }
+    // The sums so far of a RegionTally's quantities, lanes included, in
+    // wrapping arithmetic: the difference of two such readings is exactly
+    // what was added in between (a village's share, for its region).
+    void region_sums(std::uint64_t* c, std::uint64_t* r) const {
+        for (std::size_t i = 0; i < RegionTally::kCounts.size(); ++i) {
+            const int ci = static_cast<int>(RegionTally::kCounts[i]);
+            std::uint64_t sum = static_cast<std::uint64_t>(count[ci]);
+            for (std::size_t l = 0; l < kMaxF; ++l) sum += static_cast<std::uint64_t>(std::int64_t{lanes[ci][l]});
+            c[i] = sum;
+        }
+        for (std::size_t j = 0; j < RegionTally::kReals.size(); ++j) {
+            const int rj = static_cast<int>(RegionTally::kReals[j]);
+            std::uint64_t sum = 0;
+            for (std::size_t l = 0; l < kMaxF; ++l) sum += static_cast<std::uint64_t>(real[rj][l]);
+            r[j] = sum;
+        }
+    }
+    // What was added since `c0`, `r0` (region_sums), to region `rt`.
+    void add_region_share(const std::uint64_t* c0, const std::uint64_t* r0, RegionTally& rt) const {
+        constexpr std::size_t C = RegionTally::kCounts.size(), R = RegionTally::kReals.size();
+        std::uint64_t c1[C], r1[R];
+        region_sums(c1, r1);
+        std::int64_t dc[C], dr[R];
+        for (std::size_t i = 0; i < C; ++i) dc[i] = static_cast<std::int64_t>(c1[i] - c0[i]);
+        for (std::size_t j = 0; j < R; ++j) {
+            dr[j] = static_cast<std::int64_t>(r1[j] - r0[j]);
+            // a lane reset by add_checked loses what it held: the tally is
+            // marked (and the run stops), and so is the region's
+            if ((overflow >> static_cast<int>(RegionTally::kReals[j])) & 1u) rt.overflow |= 1u << j;
+        }
+        rt.add_units(dc, dr);
     }
     void flush(Tally& tally) {
         spill();
@@ -1695,7 +1727,7 @@ HWY_NOINLINE void LearnTests(LearnConst& lc) {
 // ---- the year step ------------------------------------------------------------
 
 void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
-              Tally& tally, GiniHistogram& gini) {
+              Tally& tally, GiniHistogram& gini, RegionTally* regions) {
     using rng::EntityKind;
     using f32::Thr;
     const std::size_t NH = hn::Lanes(DF());        // households per double-lane vector
@@ -1814,6 +1846,8 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         const std::size_t b = vi * H, e = b + H;
         const std::uint32_t id_b = s.household_id(b);
         VillageConst vc{};
+        std::uint64_t region_c0[RegionTally::kCounts.size()] = {}, region_r0[RegionTally::kReals.size()] = {};
+        if (regions) acc.region_sums(region_c0, region_r0);
 
         // 1. Organisers: a store that closed demotes its active members.
         if (vs.vclosed[vi]) {
@@ -1933,6 +1967,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         acc.count[static_cast<int>(Count::literate)] += literate;
         acc.count[static_cast<int>(Count::stores_open)] += vil.store[vi];
         acc.add_one(Real::reserve, vil.reserve[vi]);
+        if (regions) acc.add_region_share(region_c0, region_r0, regions[g]);
         if (spill_each_village) acc.spill();
     }
     acc.count[static_cast<int>(Count::persons_start)] += persons_start;
@@ -2434,9 +2469,9 @@ const TargetOps& ops(const std::string& name) {
 }  // namespace simd_detail
 
 void step_year_simd(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
-                    Tally& tally, GiniHistogram& gini) {
+                    Tally& tally, GiniHistogram& gini, RegionTally* regions) {
     simd_detail::kTargets[simd_detail::chosen().load(std::memory_order_relaxed)].step(p, w, t, s, scratch, tally,
-                                                                                       gini);
+                                                                                       gini, regions);
 }
 
 void init_block_simd(const Params& p, BlockState& s) {
