@@ -18,7 +18,8 @@ a constant), so the noise must be small against sd. eps_min = 1 is therefore whe
 Each generation simulates one batch of M candidates (one run of the simulator):
 
 * generation 0 draws them from the prior;
-* generation t >= 1 draws them from a proposal built on the population of t - 1, in the unbounded
+* generation t >= 1 draws them from a proposal built on the population of t - 1 (pooled with the earlier
+  generations at the same tolerance, once eps stays at eps_min), in the unbounded
   coordinates z of the priors (artel.priors: logit of the position in each prior's support), with a
   defensive share delta of prior draws that bounds every weight by 1/delta (Hesterberg 1995,
   Technometrics 37:185): q(z) = (1 - delta) g(z) + delta prior(z). By default g is one multivariate
@@ -42,8 +43,9 @@ The posterior population is every generation run at eps_min, pooled: each one's 
 importance weights of the same target (the proposals are normalised densities), so their union is too.
 
 Stop: ``converged`` when eps has reached eps_min and the pooled ESS at eps_min is at least min_ess;
-``stalled`` when eps has not fallen by 1% over stall_generations generations while above eps_min, or has
-stayed at eps_min that long without reaching min_ess; ``max-generations`` otherwise. A candidate whose
+``stalled`` when eps has not fallen by 1% over stall_generations generations while above eps_min;
+``max-generations`` when max_generations have run (at eps_min every generation adds to the pooled ESS, so
+only this cap ends a fit whose ESS grows slowly). A candidate whose
 figures are not finite has weight 0.
 
 Resume: with a state_dir, each finished generation is written there as gen-NNN.json (to a temporary file,
@@ -68,6 +70,8 @@ from scipy.special import gammaln, logsumexp
 from .priors import Priors
 
 STATE_VERSION = 1
+#: settings that only decide when to stop: a resumed fit may change them (e.g. allow more generations)
+STOP_ONLY = ("max_generations", "min_ess", "stall_generations")
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ class Settings:
     eps_min: float = 1.0          #: the final tolerance, in units of the targets' standard errors
     min_ess: int = 200            #: the posterior population's effective size needed to stop
     max_generations: int = 30
-    proposal: str = "t"           #: "t" (a multivariate Student t) or "mixture" (a kernel mixture): Proposal
+    proposal: str = "t+mixture"   #: "t", "mixture" or "t+mixture" (half of each): Proposal
     t_scale: float = 1.5          #: "t": scale matrix = t_scale x weighted covariance of the previous population
     df: float = 5.0               #: "t": degrees of freedom
     kernel_scale: float = 1.0     #: "mixture": kernel covariance = kernel_scale x that covariance
@@ -351,6 +355,20 @@ def pooled(gens: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.concatenate([g.log_weight for g in gens]))
 
 
+def latest_population(gens: list) -> Generation | None:
+    """What the next proposal is built on: the last generation, pooled with the generations before it that
+    ran at the same tolerance (the same target, so their importance weights are comparable)."""
+    if not gens:
+        return None
+    same = [g for g in gens if g.eps == gens[-1].eps]
+    if len(same) == 1:
+        return gens[-1]
+    theta, figs, log_w = pooled(same)
+    return Generation(gens[-1].t, gens[-1].eps, theta, np.concatenate([g.z for g in same]), figs,
+                      np.concatenate([g.distance2 for g in same]), np.concatenate([g.log_ratio for g in same]),
+                      log_w)
+
+
 def stop_reason(gens: list, s: Settings) -> str | None:
     """Why the fit stops after these generations, or None to go on."""
     final = at_eps_min(gens, s)
@@ -359,9 +377,7 @@ def stop_reason(gens: list, s: Settings) -> str | None:
     if len(gens) >= s.max_generations:
         return "max-generations"
     k = s.stall_generations
-    if len(gens) > k and gens[-1].eps > 0.99 * gens[-1 - k].eps:
-        return "stalled"
-    if len(final) > k:
+    if len(gens) > k and gens[-1].eps > s.eps_min * (1 + 1e-9) and gens[-1].eps > 0.99 * gens[-1 - k].eps:
         return "stalled"
     return None
 
@@ -436,10 +452,12 @@ class ABCSMC:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         ident = self.state_dir / "settings.json"
         if ident.exists():
-            have = json.loads(ident.read_text())
-            if have != json.loads(json.dumps(self.identity)):
-                diff = sorted(k for k in set(have) | set(self.identity)
-                              if have.get(k) != json.loads(json.dumps(self.identity.get(k))))
+            have, want = json.loads(ident.read_text()), json.loads(json.dumps(self.identity))
+            for d in (have, want):  # the stop criteria may change: a stopped fit can be taken further
+                for k in STOP_ONLY:
+                    d.get("settings", {}).pop(k, None)
+            if have != want:
+                diff = sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))
                 raise StateError(f"{self.state_dir} holds another fit (it differs in: {', '.join(diff)}); "
                                  "use a new folder, or remove it to start again")
         else:
@@ -490,7 +508,7 @@ class ABCSMC:
             log(f"resuming after generation {gens[-1].t} (eps {gens[-1].eps:.4g}, ESS {gens[-1].ess:.0f})")
         reason = stop_reason(gens, self.settings) if gens else None
         while reason is None:
-            g = self.step(len(gens), gens[-1] if gens else None, simulate)
+            g = self.step(len(gens), latest_population(gens), simulate)
             self._save(g)
             gens.append(g)
             log(f"generation {g.t}: eps {g.eps:.4g}, ESS {g.ess:.0f} of {len(g.theta)}, "

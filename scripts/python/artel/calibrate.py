@@ -185,7 +185,13 @@ class ArtelSimulator:
 # ---- the fit ----------------------------------------------------------------------------------------
 
 def _target_identity(t: Target) -> dict:
-    return {k: v for k, v in t.__dict__.items() if k not in ("figure", "source", "note")}
+    """What a target's figure and fit depend on (not its description), JSON-comparable (NaN as None)."""
+    out = {}
+    for k, v in t.__dict__.items():
+        if k in ("figure", "source", "note"):
+            continue
+        out[k] = None if isinstance(v, float) and not math.isfinite(v) else (list(v) if isinstance(v, tuple) else v)
+    return out
 
 
 def choose_k(sd_between: dict, targets, noise_ratio: float, k_max: int) -> tuple[int, dict]:
@@ -198,7 +204,7 @@ def choose_k(sd_between: dict, targets, noise_ratio: float, k_max: int) -> tuple
 
 
 def fit(scenario, targets_file, out, *, sets=(), artel=None, population=1000, k="auto", noise_ratio=1 / 3,
-        k_max=16, threads=2, draws=200, seed=1, max_generations=30, min_ess=None, keep_runs=False,
+        k_max=64, threads=2, draws=200, seed=1, max_generations=30, min_ess=None, keep_runs=False,
         settings: dict | None = None, log=print) -> dict:
     """Fit the scenario's priors to the targets (the module docstring says how); returns the summary."""
     t_start = time.monotonic()
@@ -299,7 +305,7 @@ def load_fit(out) -> tuple:
     config = tomllib.loads((out / "scenario.toml").read_text())
     priors = Priors(priors_of(config, continuous=True))
     targets = load_targets(out / "targets.toml")
-    if json.loads(json.dumps([_target_identity(t) for t in targets])) != ident["meta"]["targets"]:
+    if [_target_identity(t) for t in targets] != ident["meta"]["targets"]:
         raise CalibrationError(f"{out / 'targets.toml'} is not the targets file the fit ran with")
     settings = Settings(**ident["settings"])
     gens = []
@@ -394,7 +400,8 @@ def report_text(summary: dict, title: str = "") -> str:
         q, r = t["prior_q05_q50_q95"], t["posterior_q05_q50_q95"]
         out.append(f"| {t['name']}: {t['how']} | {'yes' if t['fit'] else 'no'} | {_f(t, t['value'])} ± "
                    f"{_f(t, t['sd'])} | {_f(t, q[0])} / {_f(t, q[1])} / {_f(t, q[2])} | "
-                   f"{_f(t, r[0])} / {_f(t, r[1])} / {_f(t, r[2])} | {t['z']:+.2f} | "
+                   f"{_f(t, r[0])} / {_f(t, r[1])} / {_f(t, r[2])} | "
+                   + (f"{t['z']:+.2f}" if np.isfinite(t["z"]) else "n/a") + " | "
                    + (f"{t['noise_ratio']:.2f}" if np.isfinite(t["noise_ratio"]) else "n/a") + " |")
     out += ["", "## Generations", "", "| t | eps | ESS | candidates | best distance | seconds |",
             "|---|---|---|---|---|---|"]
@@ -468,7 +475,7 @@ def _parser():
                    help="k, or auto (default): from the pilot, so that every fitted figure's noise is at most "
                         "--noise-ratio x its sd")
     f.add_argument("--noise-ratio", type=float, default=1 / 3, help="default 1/3")
-    f.add_argument("--max-replications-per-candidate", type=int, default=16, help="cap of auto k (default 16)")
+    f.add_argument("--max-replications-per-candidate", type=int, default=64, help="cap of auto k (default 64)")
     f.add_argument("--max-generations", type=int, default=30)
     f.add_argument("--min-ess", type=int, default=None, help="posterior ESS to stop (default population / 4)")
     f.add_argument("--proposal", default="t+mixture", choices=["t", "mixture", "t+mixture"])

@@ -9,7 +9,7 @@ A targets file is TOML with one ``[[target]]`` table per figure:
     name = "literacy_1926"                   # letters, digits, _ - .
     figure = "literacy of rural adults, end of 1926"
     source = "1926 census (ages 9-49)"       # optional: where the figure comes from
-    value = 0.566                            # the historical figure
+    value = 0.566                            # the historical figure (a fit = false target may have none)
     sd = 0.025                               # its standard error (or tolerance = t, which counts as sd = t / 2)
     series = "literacy"                      # the variable it is computed from
     year = 1926                              # or years = [1923, 1927]
@@ -92,21 +92,33 @@ class Target:
 
 
 def _target(t: dict, where: str) -> Target:
+    if "name" in t:
+        where = f"{where} ({str(t['name'])!r})"
     unknown = set(t) - KEYS
     if unknown:
         raise TargetError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(KEYS))})")
-    for k in ("name", "figure", "value", "series"):
+    for k in ("name", "figure", "series"):
         if k not in t:
             raise TargetError(f"{where}: '{k}' is missing")
     name = str(t["name"])
-    where = f"{where} ({name!r})"
     if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
         raise TargetError(f"{where}: a name is letters, digits, '_', '.', '-'")
-    if ("sd" in t) == ("tolerance" in t):
-        raise TargetError(f"{where}: give either sd (a standard error) or tolerance (counts as sd = tolerance / 2)")
-    sd = float(t["sd"]) if "sd" in t else float(t["tolerance"]) / 2
-    if not (np.isfinite(sd) and sd > 0):
-        raise TargetError(f"{where}: sd / tolerance must be > 0")
+    fit = bool(t.get("fit", True))
+    if fit or "value" in t:
+        if "value" not in t:
+            raise TargetError(f"{where}: 'value' is missing (only a target with fit = false may have none)")
+        if ("sd" in t) == ("tolerance" in t):
+            raise TargetError(f"{where}: give either sd (a standard error) or tolerance (counts as sd = "
+                              "tolerance / 2)")
+        sd = float(t["sd"]) if "sd" in t else float(t["tolerance"]) / 2
+        if not (np.isfinite(sd) and sd > 0):
+            raise TargetError(f"{where}: sd / tolerance must be > 0")
+        if not np.isfinite(float(t["value"])):
+            raise TargetError(f"{where}: value must be a finite number")
+    elif "sd" in t or "tolerance" in t:
+        raise TargetError(f"{where}: sd / tolerance without a value")
+    else:
+        sd = float("nan")
     group, stat = t.get("group", "series"), t.get("stat", "value")
     if group not in GROUPS:
         raise TargetError(f"{where}: group = {group!r}: one of {', '.join(GROUPS)}")
@@ -139,9 +151,9 @@ def _target(t: dict, where: str) -> Target:
     across = t.get("across", "mean")
     if across not in ("mean", "median"):
         raise TargetError(f"{where}: across = 'mean' or 'median'")
-    return Target(name=name, figure=str(t["figure"]), value=float(t["value"]), sd=sd, series=str(t["series"]),
-                  group=group, per=t.get("per"), years=years, stat=stat, when=when, across=across,
-                  percent=bool(t.get("percent", False)), fit=bool(t.get("fit", True)),
+    return Target(name=name, figure=str(t["figure"]), value=float(t.get("value", "nan")), sd=sd,
+                  series=str(t["series"]), group=group, per=t.get("per"), years=years, stat=stat, when=when,
+                  across=across, percent=bool(t.get("percent", False)), fit=fit,
                   source=str(t.get("source", "")), note=str(t.get("note", "")))
 
 
@@ -198,8 +210,8 @@ class _Source:
                 raise TargetError(
                     f"target {t.name!r} ({t.figure}) needs the group /arms/{self.arm}/{name} of {self.res.path}, "
                     f"which this file (format {self.res.format_version}, artel {self.res.attrs.get('engine_version')}) "
-                    f"does not have" + (" (per-region series are written by artel from format 1.3 on, with "
-                                         "[output] regions = true)" if name == "regions" else "")
+                    f"does not have" + (" (artel 0.6 and later write the per-region series unless the scenario has "
+                                         "[output] regions = false)" if name == "regions" else "")
                     + f"; it has {have}") from None
             missing = sorted(self.need[name] - set(ds.data_vars))
             if missing:
