@@ -121,8 +121,10 @@ def test_refuses_another_fit_in_the_folder_and_bad_input(tmp_path, installed):
     # a fit folder of another scenario
     prior = ["--set", 'population.literacy0={ dist = "uniform", lo = 0.3, hi = 0.5 }', *SMALL]
     short = ["--population", "20", "--replications-per-candidate", "1", "--max-generations", "1", "--artel", EXE]
-    r = subprocess.run(base + [str(targets), "-o", str(tmp_path / "b"), *short, *prior], capture_output=True, text=True)
+    r = subprocess.run(base + [str(targets), "-o", "b", *short, *prior], capture_output=True, text=True,
+                       cwd=tmp_path)  # a relative output folder
     assert r.returncode == 0, r.stderr
+    assert (tmp_path / "b" / "posterior.csv").exists()
     other = ["--set", 'population.literacy0={ dist = "uniform", lo = 0.3, hi = 0.6 }', *SMALL]
     r = subprocess.run(base + [str(targets), "-o", str(tmp_path / "b"), *short, *other], capture_output=True,
                        text=True)

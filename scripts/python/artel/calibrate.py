@@ -46,6 +46,7 @@ import numpy as np
 from . import abc_smc
 from .abc_smc import ABCSMC, Settings, effective_size, normalise, write_new, write_replace
 from .priors import PriorError, Priors, priors_of
+from .reader import FormatError
 from .targets import Target, TargetError, figures, last_year, load_targets, per_candidate
 
 PILOT_REPLICATIONS = 64
@@ -160,8 +161,9 @@ class ArtelSimulator:
                 raise CalibrationError(f"{out}: its /uncertainty does not hold the candidates of {table}")
         self.simulations += reps
         figs = figures(res, self.targets)
-        if not self.keep_runs:
+        if not self.keep_runs:  # the generation's state keeps what the fit needs; a rerun makes both again
             out.unlink()
+            table.unlink()
         return figs, reps
 
     def _matches(self, res, theta, k) -> bool:
@@ -209,7 +211,7 @@ def fit(scenario, targets_file, out, *, sets=(), artel=None, population=1000, k=
     """Fit the scenario's priors to the targets (the module docstring says how); returns the summary."""
     t_start = time.monotonic()
     artel_exe = find_artel(artel)
-    out = Path(out)
+    out = Path(out).resolve()  # artel reads the table relative to the scenario: every path absolute
     (out / "state").mkdir(parents=True, exist_ok=True)
     logfile = open(out / "log.txt", "a")
 
@@ -262,7 +264,7 @@ def fit(scenario, targets_file, out, *, sets=(), artel=None, population=1000, k=
     sim.k = k
     fitted = [t for t in targets if t.fit]
     s = Settings(population=population, seed=seed, max_generations=max_generations,
-                 min_ess=min_ess if min_ess is not None else max(2, population // 4), **(settings or {}))
+                 min_ess=min_ess if min_ess is not None else max(2, population // 2), **(settings or {}))
     meta = {"scenario_sha256": sha, "targets": [_target_identity(t) for t in targets], "k": k, "years": years}
     smc = ABCSMC(priors, [t.value for t in fitted], [t.sd for t in fitted], s, out / "state", meta)
     try:
@@ -361,6 +363,14 @@ def summarise(result, priors: Priors, targets, k: int, pilot: dict) -> dict:
                      else np.nan,
                      "noise_ratio": (float(np.nanmean(within[t.name])) / math.sqrt(k) / t.sd) if t.name in within
                      else np.nan})
+    # posterior correlations (of the unbounded coordinates: ridges between parameters the data trade off)
+    z = priors.to_z(theta)
+    m = w @ z
+    c = (z - m).T @ ((z - m) * w[:, None])
+    corr = c / np.sqrt(np.outer(np.diag(c), np.diag(c)))
+    pairs = sorted(((float(corr[i, j]), priors.keys[i], priors.keys[j]) for i in range(len(priors))
+                    for j in range(i + 1, len(priors))), key=lambda x: -abs(x[0]))
+    correlations = [{"a": a, "b": b, "r": r} for r, a, b in pairs if abs(r) >= 0.2]
     gens = [{"t": g.t, "eps": g.eps, "ess": g.ess, "candidates": len(g.theta), "seconds": g.seconds,
              "replications": g.extra.get("replications"),
              "best_distance": float(np.sqrt(np.min(g.distance2)))} for g in result.generations]
@@ -368,7 +378,8 @@ def summarise(result, priors: Priors, targets, k: int, pilot: dict) -> dict:
             "posterior_generations": [g.t for g in final], "k": k,
             "simulations": int(sum(g.extra.get("replications", 0) for g in result.generations))
             + int(pilot["replications"]), "seconds": float(sum(g.seconds for g in result.generations)),
-            "settings": result.settings.__dict__, "parameters": params, "targets": rows, "generations": gens}
+            "settings": result.settings.__dict__, "parameters": params, "correlations": correlations,
+            "targets": rows, "generations": gens}
 
 
 def _f(row, x):
@@ -391,6 +402,10 @@ def report_text(summary: dict, title: str = "") -> str:
         q, r = p["prior_q05_q50_q95"], p["posterior_q05_q50_q95"]
         out.append(f"| `{p['key']}` | {p['prior']} | {q[0]:.3g} / {q[1]:.3g} / {q[2]:.3g} | "
                    f"{r[0]:.3g} / {r[1]:.3g} / {r[2]:.3g} | {p['sd_ratio']:.2f} |")
+    if s.get("correlations"):
+        out += ["", "Posterior correlations (of the logit coordinates) of at least 0.2: "
+                + "; ".join(f"`{c['a'].split('.', 1)[1]}` and `{c['b'].split('.', 1)[1]}` {c['r']:+.2f}"
+                            for c in s["correlations"]) + "."]
     out += ["", "## Targets", "", "Model figures: a candidate's mean over its replications; prior: generation 0 "
             "(draws from the prior); posterior: the weighted posterior population. z = (posterior mean - value) "
             "/ sd. Noise: Monte Carlo sd of a candidate's figure / target sd.", "",
@@ -454,7 +469,8 @@ def check(path, targets_file, arm: str | None = None) -> str:
         med, lo, hi = (np.quantile(x, [0.5, 0.05, 0.95]) if x.size else (np.nan,) * 3)
         z = (np.mean(x) - t.value) / t.sd if x.size else np.nan
         rows.append(f"{t.name:<28} {'yes' if t.fit else 'no':>3} {t.fmt(t.value) + ' ± ' + t.fmt(t.sd):>18}   "
-                    f"{t.fmt(med) + ' [' + t.fmt(lo) + ', ' + t.fmt(hi) + ']':>28}  {z:+6.2f}")
+                    f"{t.fmt(med) + ' [' + t.fmt(lo) + ', ' + t.fmt(hi) + ']':>28}  "
+                    + (f"{z:+6.2f}" if np.isfinite(z) else f"{'n/a':>6}"))
     return "\n".join(rows)
 
 
@@ -477,13 +493,14 @@ def _parser():
     f.add_argument("--noise-ratio", type=float, default=1 / 3, help="default 1/3")
     f.add_argument("--max-replications-per-candidate", type=int, default=64, help="cap of auto k (default 64)")
     f.add_argument("--max-generations", type=int, default=30)
-    f.add_argument("--min-ess", type=int, default=None, help="posterior ESS to stop (default population / 4)")
+    f.add_argument("--min-ess", type=int, default=None, help="posterior ESS to stop (default population / 2)")
     f.add_argument("--proposal", default="t+mixture", choices=["t", "mixture", "t+mixture"])
     f.add_argument("--draws", type=int, default=200, help="rows of posterior-draws.csv (default 200)")
     f.add_argument("--seed", type=int, default=1, help="seed of the sampler (artel's seed is the scenario's)")
     f.add_argument("--threads", type=int, default=2)
     f.add_argument("--artel", default=None, help="the artel executable (default $ARTEL_EXE, PATH, build/release)")
-    f.add_argument("--keep-runs", action="store_true", help="keep every generation's result file")
+    f.add_argument("--keep-runs", action="store_true",
+                   help="keep every generation's result file and candidate table (runs/gen-NNN/)")
     f.add_argument("--quiet", action="store_true")
     r = sub.add_parser("report", help="write the outputs of a fit folder again and print its summary")
     r.add_argument("folder")
@@ -528,7 +545,7 @@ def main(argv=None):
                 print(path)
         else:
             print(check(args.file, args.targets, args.arm))
-    except (CalibrationError, TargetError, PriorError, abc_smc.StateError, FileNotFoundError) as e:
+    except (CalibrationError, TargetError, PriorError, abc_smc.StateError, FileNotFoundError, FormatError) as e:
         sys.exit(f"artel-calibrate: {e}")
     except KeyboardInterrupt:
         sys.exit("artel-calibrate: interrupted; run the same command again to resume")

@@ -53,11 +53,18 @@ def _short(key: str) -> str:
     return key.split(".", 1)[-1]
 
 
+def _log_axis(p) -> bool:
+    """Lognormal priors are drawn on a log axis (their densities as densities of log x)."""
+    return p.dist == "lognormal"
+
+
 def _range(p, theta, w):
-    lo, hi = p.ppf([0.002, 0.998])
-    ok = w > 0
-    if ok.any():
-        lo, hi = min(lo, np.min(theta[ok])), max(hi, np.max(theta[ok]))
+    """The prior's 0.5-99.5% and the posterior's 0.1-99.9%."""
+    from .calibrate import _wq
+    lo, hi = p.ppf([0.005, 0.995])
+    if np.any(w > 0):
+        q = _wq(theta, w, [0.001, 0.999])
+        lo, hi = min(lo, q[0]), max(hi, q[1])
     return float(lo), float(hi)
 
 
@@ -72,19 +79,27 @@ def _panels(n: int, ncols: int, panel=(2.6, 1.9)):
 
 
 def _marginal(ax, p, x, w, legend=False):
+    """Prior density (grey) and weighted posterior histogram (blue); on a log axis for a lognormal prior,
+    where both are densities of log x."""
+    from .calibrate import _wq
     lo, hi = _range(p, x, w)
-    grid = np.linspace(lo, hi, 400)
-    dens = np.exp(p.logpdf(grid))
+    log = _log_axis(p)
+    f = (np.log, np.exp) if log else (lambda v: v, lambda v: v)
+    grid = f[1](np.linspace(f[0](lo), f[0](hi), 400))
+    dens = np.exp(p.logpdf(grid)) * (grid if log else 1.0)
     ax.fill_between(grid, dens, color=PRIOR_COLOUR, alpha=0.25, lw=0, label="prior")
     ax.plot(grid, dens, color=PRIOR_COLOUR, lw=1)
-    ax.hist(x, bins=np.linspace(lo, hi, 41), weights=w, density=True, histtype="stepfilled",
-            color=POSTERIOR_COLOUR, alpha=0.55, label="posterior")
-    from .calibrate import _wq
+    edges = np.linspace(f[0](lo), f[0](hi), 41)
+    ok = np.isfinite(x) & (x > 0 if log else True)
+    h, _ = np.histogram(f[0](x[ok]), bins=edges, weights=w[ok], density=True)
+    ax.stairs(h, f[1](edges), fill=True, color=POSTERIOR_COLOUR, alpha=0.55, label="posterior")
     q = _wq(x, w, [0.05, 0.5, 0.95])
     ax.axvline(q[1], color=POSTERIOR_COLOUR, lw=1.2)
     for v in (q[0], q[2]):
         ax.axvline(v, color=POSTERIOR_COLOUR, lw=0.8, ls="--")
     ax.set_yticks([])
+    if log:
+        ax.set_xscale("log")
     ax.set_xlim(lo, hi)
     if legend:
         ax.legend(loc="upper right")
@@ -107,23 +122,24 @@ def marginals(fit: Fit, ncols: int = 4) -> Figure:
 
 
 @figure
-def pairs(fit: Fit, keys=None, top: int = 6, draws: int = 1500) -> Figure:
-    """The parameters two by two (by default the `top` most updated: smallest posterior/prior sd): draws
-    from the prior (grey) and from the posterior (blue, resampled from the weights); marginals on the
-    diagonal."""
+def pairs(fit: Fit, keys=None, max_sd_ratio: float = 0.9, draws: int = 600) -> Figure:
+    """The parameters two by two -- by default those the targets inform (posterior sd below max_sd_ratio of
+    the prior's), in the scenario's order: draws from the prior (grey) and from the posterior (blue,
+    resampled from the weights), marginals on the diagonal; lognormal priors on log axes."""
     params = fit.summary["parameters"]
     if keys is None:
-        order = np.argsort([p["sd_ratio"] for p in params])
-        idx = [int(i) for i in order[:top]]
+        idx = [j for j, p in enumerate(params) if p["sd_ratio"] < max_sd_ratio] or list(range(len(params)))
     else:
         idx = [fit.priors.keys.index(k) for k in keys]
     n = len(idx)
     x, w = fit.result.theta, fit.result.weights
     post = fit.result.resample(draws, seed=1)
     prior = fit.prior_draws[:draws]
-    fig = Figure(figsize=(1.75 * n + 0.6, 1.75 * n + 0.6), layout="constrained")
+    pri = fit.priors.priors
+    side = 1.35 if n > 6 else 1.75
+    fig = Figure(figsize=(side * n + 0.6, side * n + 0.6), layout="constrained")
     axes = fig.subplots(n, n, squeeze=False)
-    ranges = [_range(fit.priors.priors[j], x[:, j], w) for j in idx]
+    ranges = [_range(pri[j], x[:, j], w) for j in idx]
     for r, jr in enumerate(idx):
         for c, jc in enumerate(idx):
             ax = axes[r, c]
@@ -131,29 +147,33 @@ def pairs(fit: Fit, keys=None, top: int = 6, draws: int = 1500) -> Figure:
                 ax.set_visible(False)
                 continue
             if r == c:
-                _marginal(ax, fit.priors.priors[jr], x[:, jr], w)
+                _marginal(ax, pri[jr], x[:, jr], w)
             else:
-                ax.scatter(prior[:, jc], prior[:, jr], s=2, color=PRIOR_COLOUR, alpha=0.35, lw=0,
-                           label="prior" if (r, c) == (1, 0) else None)
-                ax.scatter(post[:, jc], post[:, jr], s=2, color=POSTERIOR_COLOUR, alpha=0.5, lw=0,
-                           label="posterior" if (r, c) == (1, 0) else None)
+                ax.scatter(prior[:, jc], prior[:, jr], s=1.5, color="#cccccc", lw=0)
+                ax.scatter(post[:, jc], post[:, jr], s=1.5, color=POSTERIOR_COLOUR, lw=0)
+                if _log_axis(pri[jc]):
+                    ax.set_xscale("log")
+                if _log_axis(pri[jr]):
+                    ax.set_yscale("log")
                 ax.set_ylim(*ranges[r])
             ax.set_xlim(*ranges[c])
             if r == n - 1:
                 ax.set_xlabel(_short(fit.priors.keys[jc]))
             else:
+                ax.set_xticklabels([], minor=True)
                 ax.set_xticklabels([])
             if c == 0 and r > 0:
                 ax.set_ylabel(_short(fit.priors.keys[jr]))
             elif r != c:
+                ax.set_yticklabels([], minor=True)
                 ax.set_yticklabels([])
-            ax.tick_params(labelsize=7)
+            ax.tick_params(labelsize=7, which="both")
     if n > 1:
         from matplotlib.lines import Line2D
         handles = [Line2D([], [], ls="", marker="o", ms=5, color=c, label=lab)
                    for c, lab in ((PRIOR_COLOUR, "prior"), (POSTERIOR_COLOUR, "posterior"))]
         fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(0.98, 0.9), frameon=False)
-    fig.suptitle(f"The {n} most updated parameters, two by two: prior and posterior draws")
+    fig.suptitle(f"The {n} parameters the targets inform, two by two: prior and posterior draws")
     return fig
 
 
@@ -246,7 +266,13 @@ def generations(fit: Fit) -> Figure:
     a, b = fig.subplots(1, 2)
     a.plot(t, [g["eps"] for g in gens], marker="o", color=plots.PALETTE[0])
     a.axhline(fit.result.settings.eps_min, color=TARGET_COLOUR, lw=1, ls="--", label="final tolerance")
-    a.set_yscale("log")
+    eps = [g["eps"] for g in gens]
+    if max(eps) / min(eps) > 20:
+        a.set_yscale("log")
+    else:
+        a.set_ylim(0, max(eps) * 1.08)
+    a.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    a.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
     a.set_ylabel("tolerance eps [target sd]")
     a.legend()
     b.bar(t, [g["ess"] for g in gens], color=[POSTERIOR_COLOUR if g["t"] in fit.summary["posterior_generations"]
@@ -264,7 +290,8 @@ def write_all(folder, outdir, *, check=None, prefix: str = "calibration_", dpi: 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     out = []
-    for name, fig in (("marginals", marginals(fit)), ("pairs", pairs(fit)), ("targets", targets(fit, check=check)),
-                      ("generations", generations(fit))):
-        out.append(plots.save(fig, outdir / f"{prefix}{name}.png", dpi=dpi))
+    for name, fig, scale in (("marginals", marginals(fit), 1), ("pairs", pairs(fit), 0.8),
+                             ("targets", targets(fit, check=check), 1), ("generations", generations(fit), 1)):
+        # the pairs' many small panels are legible at 0.8 x the dpi, and the file a third smaller
+        out.append(plots.save(fig, outdir / f"{prefix}{name}.png", dpi=int(round(dpi * scale))))
     return out
