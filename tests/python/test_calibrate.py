@@ -129,3 +129,30 @@ def test_refuses_another_fit_in_the_folder_and_bad_input(tmp_path, installed):
     r = subprocess.run(base + [str(targets), "-o", str(tmp_path / "b"), *short, *other], capture_output=True,
                        text=True)
     assert r.returncode == 1 and "another scenario" in r.stderr
+
+
+def test_the_calibrated_scenario_runs_over_the_posterior(tmp_path):
+    """configs/nep-1923-calibrated.toml has the priors of nep-1923-priors.toml (they name the table's
+    columns), its table has a row per replication, and it runs: every arm of replication r uses row r."""
+    import tomllib
+
+    from artel.priors import priors_of
+    configs = SCENARIO.parent
+    cal = tomllib.loads((configs / "nep-1923-calibrated.toml").read_text())
+    pri = tomllib.loads((configs / "nep-1923-priors.toml").read_text())
+    assert [(p.key, p.dist, p.fields) for p in priors_of(cal)] == [(p.key, p.dist, p.fields) for p in priors_of(pri)]
+    assert [a["name"] for a in cal["arm"]] == [a["name"] for a in pri["arm"]]
+    head, rows = read_table(configs / cal["uncertainty"]["table"])
+    assert rows.shape[0] == cal["run"]["replications"] and set(p.key for p in priors_of(cal)) <= set(head)
+    for p in priors_of(cal):
+        x = rows[:, head.index(p.key)]
+        assert np.all((x >= p.support[0]) & (x <= p.support[1])), p.key
+    out = tmp_path / "cal.h5"
+    subprocess.run([EXE, "run", str(configs / "nep-1923-calibrated.toml"), "-o", str(out), "--quiet", "--threads", "2",
+                    "--replications", "3", *SMALL, "--set", "run.years=3", "--set", "output.histogram_years=[1923]"],
+                   check=True)
+    res = artel.open(out)
+    u = res.dataset("uncertainty")
+    for p in priors_of(cal):
+        assert np.array_equal(u[p.key].values, rows[:3, head.index(p.key)]), p.key
+    assert len(res.arms) == 5
