@@ -33,15 +33,15 @@ LoadedScenario load_scenario(const std::filesystem::path& file, const std::vecto
     const auto& o = sc.output;
     out.options.histogram_years = o.histogram_years;
     out.options.histogram_bins = o.histogram_bins;
-    out.options.hist_wealth_max = o.hist_wealth_max;
-    out.options.hist_grain_max = o.hist_grain_max;
+    out.options.hist_wealth_max = out.base.hist_wealth_max;
+    out.options.hist_grain_max = out.base.hist_grain_max;
     out.options.trajectory_households = o.trajectory_households;
     out.options.trajectory_replications = o.trajectory_replications;
-    out.options.regions = o.regions;
+    out.options.regions = out.base.output_regions;
     // The per-region series hold arms x years x regions values per
     // replication (and as many tallies per worker): bounded like the arms.
     constexpr std::int64_t kMaxRegionalRegions = 1024;
-    if (o.regions && out.base.regions > kMaxRegionalRegions) {
+    if (out.base.output_regions && out.base.regions > kMaxRegionalRegions) {
         const auto it = sc.positions.find("population.regions");
         const auto pos = it != sc.positions.end() ? config::to_string(it->second) + ": " : std::string();
         throw config::ConfigError(pos + "population.regions = " + std::to_string(out.base.regions) +

@@ -13,6 +13,7 @@
 #include "engine/random/samplers.hpp"
 #include "engine/random/streams.hpp"
 #include "kernels/purposes.hpp"
+#include "kernels/village.hpp"
 
 namespace artel::model {
 namespace {
@@ -20,10 +21,8 @@ namespace {
 using rng::EntityKind;
 using rng::Stream;
 
-inline double clip01(double x) { return x < 0 ? 0.0 : (x > 1 ? 1.0 : x); }
 inline float clip01f(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
-// 1 − exp(−x), clipped to [0, 1] (x may be negative, e.g. a signed privilege).
-inline double hazard(double x) { return x <= 0 ? 0.0 : clip01(dmath::one_minus_exp_neg(x)); }
+using village::hazard;
 inline bool draw(std::uint32_t word, double prob) { return rng::bernoulli(word, prob); }
 
 struct Streams {
@@ -235,8 +234,8 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
         if (mech.adoption) {
             const auto word = st.village(vid, Purpose::Organiser).word(0);
             if (!vil.store[vi]) {
-                if (draw(word, p.organiser_rate)) vil.store[vi] = 1;
-            } else if (vil.A[vi] < p.store_min_share && draw(word, p.store_close_prob)) {
+                if (village::store_opens(word, p)) vil.store[vi] = 1;
+            } else if (village::store_closes(word, p, vil.A[vi])) {
                 vil.store[vi] = 0;
                 for (std::size_t i = b; i < e; ++i)
                     if (hh.size[i] > 0 && hh.coop[i] == 2) hh.coop[i] = 1;
@@ -444,13 +443,9 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
 
         // 6. Market (the village's prices and state share in double, then float).
         if (mech.market) {
-            const double p_priv = P * (1.0 - p.private_margin);
-            const double p_coop = P * (1.0 - p.coop_margin);
-            const double state_share =
-                1.0 / (1.0 + dmath::exp(-(p.state_price - p_priv) / (p.channel_scale * P)));
-            const double p_other = (1.0 - state_share) * p_priv + state_share * p.state_price;
-            const auto p_coopf = static_cast<float>(p_coop), p_otherf = static_cast<float>(p_other);
-            const auto sharef = static_cast<float>(state_share), restf = static_cast<float>(1.0 - state_share);
+            const village::Market m = village::market(p, P);
+            const auto p_coopf = static_cast<float>(m.p_coop), p_otherf = static_cast<float>(m.p_other);
+            const auto sharef = static_cast<float>(m.state_share), restf = static_cast<float>(1.0 - m.state_share);
             for (std::size_t i = b; i < e; ++i) {
                 if (hh.size[i] == 0) continue;
                 const float spent = hc.spend_share * hh.cash[i];
@@ -532,13 +527,13 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
 
         // 9. Literacy and trading skill.
         if (mech.literacy) {
-            const double base = p.lambda0 + p.lambda_campaign + p.lambda_peer * vil.L[vi];
+            const village::Learning rates = village::learning(p, vil.L[vi]);
             // How many illiterate adults learn: Binomial(illiterate, learn) by
             // inversion of one word (binomial_search.hpp).
             auto& learn_other = scratch.learn_other;
             auto& learn_active = scratch.learn_active;
-            learn_other.set(hazard(base));
-            learn_active.set(hazard(base + p.lambda_coop));
+            learn_other.set(rates.other);
+            learn_active.set(rates.active);
             for (std::size_t i = b; i < e; ++i) {
                 if (hh.size[i] == 0) continue;
                 const int illiterate = hh.adults[i] - hh.literate[i];
@@ -558,10 +553,7 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
 
         // 10. Co-operation: joining, activation, lapsing and leaving.
         if (mech.adoption) {
-            const double x = p.p_inn * vil.store[vi] + p.q_imit * vil.M[vi] +
-                             (mech.bonus ? p.gamma_bonus * p.bonus : 0.0) +
-                             (mech.credit ? p.gamma_credit * privilege : 0.0);
-            const double join = hazard(x);
+            const double join = village::joining(p, vil.store[vi] != 0, vil.M[vi], privilege);
             for (std::size_t i = b; i < e; ++i) {
                 if (hh.size[i] == 0) continue;
                 const auto year_stream = st.household(s.household_id(i), Purpose::HouseholdYear);
