@@ -146,11 +146,16 @@ void scalar_step(const Params& p, const Weather& w, std::int64_t t, BlockState& 
     step_year(p, w, t, s, sc, ta, g);
 }
 
+void simd_step(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& sc, Tally& ta,
+               GiniHistogram& g) {
+    step_year_simd(p, w, t, s, sc, ta, g);
+}
+
 // "" = the scalar reference kernel; else a SIMD target.
 StepPtr select(const std::string& target) {
     if (target.empty()) return &scalar_step;
     set_simd_target(target);
-    return &step_year_simd;
+    return &simd_step;
 }
 
 // One year of a block of `villages` × 100 households, arm `arm` of the

@@ -33,10 +33,22 @@ LoadedScenario load_scenario(const std::filesystem::path& file, const std::vecto
     const auto& o = sc.output;
     out.options.histogram_years = o.histogram_years;
     out.options.histogram_bins = o.histogram_bins;
-    out.options.hist_wealth_max = o.hist_wealth_max;
-    out.options.hist_grain_max = o.hist_grain_max;
+    out.options.hist_wealth_max = out.base.hist_wealth_max;
+    out.options.hist_grain_max = out.base.hist_grain_max;
     out.options.trajectory_households = o.trajectory_households;
     out.options.trajectory_replications = o.trajectory_replications;
+    out.options.regions = out.base.output_regions;
+    // The per-region series hold arms x years x regions values per
+    // replication (and as many tallies per worker): bounded like the arms.
+    constexpr std::int64_t kMaxRegionalRegions = 1024;
+    if (out.base.output_regions && out.base.regions > kMaxRegionalRegions) {
+        const auto it = sc.positions.find("population.regions");
+        const auto pos = it != sc.positions.end() ? config::to_string(it->second) + ": " : std::string();
+        throw config::ConfigError(pos + "population.regions = " + std::to_string(out.base.regions) +
+                                  " with output.regions = true: the per-region series are written for at most " +
+                                  std::to_string(kMaxRegionalRegions) +
+                                  " regions; set output.regions = false, or use fewer regions");
+    }
     // About 2000 households per work unit: fits in L2 and gives many units.
     out.options.villages_per_block = std::max<std::int64_t>(1, 2048 / out.base.households);
     return out;

@@ -13,6 +13,7 @@
 #include "engine/random/samplers.hpp"
 #include "engine/random/streams.hpp"
 #include "kernels/purposes.hpp"
+#include "kernels/village.hpp"
 
 namespace artel::model {
 namespace {
@@ -20,10 +21,8 @@ namespace {
 using rng::EntityKind;
 using rng::Stream;
 
-inline double clip01(double x) { return x < 0 ? 0.0 : (x > 1 ? 1.0 : x); }
 inline float clip01f(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
-// 1 − exp(−x), clipped to [0, 1] (x may be negative, e.g. a signed privilege).
-inline double hazard(double x) { return x <= 0 ? 0.0 : clip01(dmath::one_minus_exp_neg(x)); }
+using village::hazard;
 inline bool draw(std::uint32_t word, double prob) { return rng::bernoulli(word, prob); }
 
 struct Streams {
@@ -130,13 +129,17 @@ void init_block(const Params& p, BlockState& s) {
     village_aggregates(s);
 }
 
-void tally_stocks(const Params& p, const BlockState& s, const double* price_by_region, Tally& tally,
-                  GiniHistogram& gini) {
+void tally_stocks(const Params& p, const BlockState& s, const double* price_by_region, Tally& block_tally,
+                  GiniHistogram& gini, RegionTally* regions) {
     const auto H = static_cast<std::size_t>(s.households);
     const auto& hh = s.hh;
     for (std::int64_t v = 0; v < s.villages; ++v) {
         const auto vi = static_cast<std::size_t>(v);
-        const auto P = static_cast<float>(price_by_region[s.village_id(v) % static_cast<std::uint32_t>(p.regions)]);
+        const auto g = s.village_id(v) % static_cast<std::uint32_t>(p.regions);
+        const auto P = static_cast<float>(price_by_region[g]);
+        // The village's own tallies, added to the block's and its region's
+        // (integer sums: the same block tallies as adding them directly).
+        Tally tally;
         tally.add(Count::stores_open, s.vil.store[vi]);
         tally.add(Real::reserve, s.vil.reserve[vi]);
         for (std::size_t i = vi * H; i < (vi + 1) * H; ++i) {
@@ -153,6 +156,8 @@ void tally_stocks(const Params& p, const BlockState& s, const double* price_by_r
             tally.add(Real::debt, hh.debt[i]);
             gini.add(household_wealth(hh.cash[i], hh.grain[i], hh.debt[i], P));
         }
+        block_tally.merge(tally);
+        if (regions) regions[g].add(tally);
     }
 }
 
@@ -185,7 +190,7 @@ HouseholdConst HouseholdConst::of(const Params& p) {
 // Probabilities are computed in float and drawn against in double
 // (rng::bernoulli).
 void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
-               Tally& tally, GiniHistogram& gini, FlowLog* log) {
+               Tally& year_tally, GiniHistogram& gini, FlowLog* log, RegionTally* regions) {
     const Streams st{rng::make_key(p.seed), s.replication, rng::year_slot(t)};
     const auto& mech = p.mechanisms;
     const HouseholdConst hc = HouseholdConst::of(p);
@@ -211,7 +216,7 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
         scratch.coop_start[i] = hh.coop[i];
         scratch.expelled[i] = 0;
         scratch.claimed[i] = 0;
-        if (hh.size[i] > 0) tally.add(Count::persons_start, hh.size[i]);
+        if (hh.size[i] > 0) year_tally.add(Count::persons_start, hh.size[i]);
     }
 
     float sigma_Hf = 0.0f, c2Hf = 0.0f;
@@ -220,14 +225,17 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
         const auto vi = static_cast<std::size_t>(v);
         const std::uint32_t vid = s.village_id(v);
         const std::uint32_t g = vid % G;
+        // The village's flows, added to the year's and its region's at the
+        // village's end (integer sums: the same as adding them directly).
+        Tally tally;
         const std::size_t b = vi * H, e = b + H;
 
         // 1. Organisers.
         if (mech.adoption) {
             const auto word = st.village(vid, Purpose::Organiser).word(0);
             if (!vil.store[vi]) {
-                if (draw(word, p.organiser_rate)) vil.store[vi] = 1;
-            } else if (vil.A[vi] < p.store_min_share && draw(word, p.store_close_prob)) {
+                if (village::store_opens(word, p)) vil.store[vi] = 1;
+            } else if (village::store_closes(word, p, vil.A[vi])) {
                 vil.store[vi] = 0;
                 for (std::size_t i = b; i < e; ++i)
                     if (hh.size[i] > 0 && hh.coop[i] == 2) hh.coop[i] = 1;
@@ -435,13 +443,9 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
 
         // 6. Market (the village's prices and state share in double, then float).
         if (mech.market) {
-            const double p_priv = P * (1.0 - p.private_margin);
-            const double p_coop = P * (1.0 - p.coop_margin);
-            const double state_share =
-                1.0 / (1.0 + dmath::exp(-(p.state_price - p_priv) / (p.channel_scale * P)));
-            const double p_other = (1.0 - state_share) * p_priv + state_share * p.state_price;
-            const auto p_coopf = static_cast<float>(p_coop), p_otherf = static_cast<float>(p_other);
-            const auto sharef = static_cast<float>(state_share), restf = static_cast<float>(1.0 - state_share);
+            const village::Market m = village::market(p, P);
+            const auto p_coopf = static_cast<float>(m.p_coop), p_otherf = static_cast<float>(m.p_other);
+            const auto sharef = static_cast<float>(m.state_share), restf = static_cast<float>(1.0 - m.state_share);
             for (std::size_t i = b; i < e; ++i) {
                 if (hh.size[i] == 0) continue;
                 const float spent = hc.spend_share * hh.cash[i];
@@ -523,13 +527,13 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
 
         // 9. Literacy and trading skill.
         if (mech.literacy) {
-            const double base = p.lambda0 + p.lambda_campaign + p.lambda_peer * vil.L[vi];
+            const village::Learning rates = village::learning(p, vil.L[vi]);
             // How many illiterate adults learn: Binomial(illiterate, learn) by
             // inversion of one word (binomial_search.hpp).
             auto& learn_other = scratch.learn_other;
             auto& learn_active = scratch.learn_active;
-            learn_other.set(hazard(base));
-            learn_active.set(hazard(base + p.lambda_coop));
+            learn_other.set(rates.other);
+            learn_active.set(rates.active);
             for (std::size_t i = b; i < e; ++i) {
                 if (hh.size[i] == 0) continue;
                 const int illiterate = hh.adults[i] - hh.literate[i];
@@ -549,10 +553,7 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
 
         // 10. Co-operation: joining, activation, lapsing and leaving.
         if (mech.adoption) {
-            const double x = p.p_inn * vil.store[vi] + p.q_imit * vil.M[vi] +
-                             (mech.bonus ? p.gamma_bonus * p.bonus : 0.0) +
-                             (mech.credit ? p.gamma_credit * privilege : 0.0);
-            const double join = hazard(x);
+            const double join = village::joining(p, vil.store[vi] != 0, vil.M[vi], privilege);
             for (std::size_t i = b; i < e; ++i) {
                 if (hh.size[i] == 0) continue;
                 const auto year_stream = st.household(s.household_id(i), Purpose::HouseholdYear);
@@ -590,13 +591,15 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
 
         // 11. Year end: reserve decay.
         vil.reserve[vi] *= 1.0 - p.reserve_decay;
+        year_tally.merge(tally);
+        if (regions) regions[g].add(tally);
     }
 
     // 11. Year end: next year's M, A, L; end-of-year stocks.
     village_aggregates(s);
     std::vector<double> price(static_cast<std::size_t>(G));
     for (std::uint32_t g = 0; g < G; ++g) price[g] = w.P[w.at(t, g)];
-    tally_stocks(p, s, price.data(), tally, gini);
+    tally_stocks(p, s, price.data(), year_tally, gini, regions);
 
     if (log) {
         for (std::size_t i = 0; i < n; ++i) {

@@ -42,15 +42,18 @@ void init_block(const Params& p, BlockState& s);
 
 // Advances the block by year t under parameters `p` (one arm), adding the
 // year's flows and end-of-year stocks to `tally` and end-of-year wealth to
-// `gini`. Steps 1–11 of MODEL.md §4 in order.
+// `gini`. Steps 1–11 of MODEL.md §4 in order. With `regions` (an array of
+// p.regions), also each region's share of the per-region quantities
+// (RegionTally) to regions[region].
 void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
-               Tally& tally, GiniHistogram& gini, FlowLog* log = nullptr);
+               Tally& tally, GiniHistogram& gini, FlowLog* log = nullptr, RegionTally* regions = nullptr);
 
 // Adds the block's current stocks (households, persons, membership,
 // literacy, grain, cash, debt, stores, reserve) to `tally` and wealth to
-// `gini`, valuing grain at `price(region)`; used for the start record.
+// `gini`, valuing grain at `price(region)`; used for the start record. With
+// `regions`, also each region's share, as step_year.
 void tally_stocks(const Params& p, const BlockState& s, const double* price_by_region, Tally& tally,
-                  GiniHistogram& gini);
+                  GiniHistogram& gini, RegionTally* regions = nullptr);
 
 // max(0, cash + P·grain − debt), in single precision like the household
 // state it is computed from (docs/model.md, "The household state is single

@@ -149,6 +149,15 @@ const std::array kTable{
     ARTEL_M(market, "spending and grain sales"),
     ARTEL_M(bonus, "bonus claims and audits"),
     ARTEL_M(literacy, "learning to read and to trade"),
+    // [output]: the histograms' upper edges (the last bin also counts what is
+    // above; 10^12 is far beyond any household, and bins stay exact doubles)
+    // and the per-region series.
+    ARTEL_P("output", hist_wealth_max, Real, 0, 1e12, true, false, false, "roubles",
+            "upper edge of the wealth histogram (the last bin also counts overflow)"),
+    ARTEL_P("output", hist_grain_max, Real, 0, 1e12, true, false, false, "centners",
+            "upper edge of the grain histogram (the last bin also counts overflow)"),
+    ParamInfo{"output", "regions", ParamKind::Boolean, 0, 1, false, false, false, offsetof(Params, output_regions), "",
+              "per-region series (harvest, failure, hunger, famine deaths, persons, sales) in /arms/<arm>/regions"},
 };
 
 #undef ARTEL_P

@@ -119,6 +119,11 @@ struct Params {
     double state_price = 5.0;
     // [mechanisms]
     Mechanisms mechanisms;
+    // [output], the model's own options (the engine's own [output] keys are
+    // config::OutputSpec): nothing a kernel reads, only what is written.
+    double hist_wealth_max = 400.0;  // roubles: upper edge of the wealth histogram
+    double hist_grain_max = 100.0;   // centners: upper edge of the grain histogram
+    bool output_regions = true;      // [output] regions: the per-region series (MODEL.md §7)
 };
 
 using config::ParamInfo;

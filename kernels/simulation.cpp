@@ -8,6 +8,7 @@
 #include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <type_traits>
 
 #include "engine/random/streams.hpp"
 #include "kernels/block.hpp"
@@ -49,11 +50,15 @@ struct HouseholdAccumulator final : run::Accumulator {
     std::vector<std::int64_t> hist;     // [arm][histogram][hist year][bin]
     std::vector<double> traj;           // [arm][sample][var][year + 1]
     std::vector<std::int32_t> failing;  // failing regions per year (same for every unit)
+    std::vector<RegionTally> region;     // [arm][year][region] (empty without per-region series)
+    std::vector<std::uint8_t> failure;   // [year][region] (same for every unit)
     std::vector<std::uint8_t> traj_set;  // [sample]: its rows of traj were merged in
     std::size_t arms = 0, traj_row = 0;  // traj's shape: arms, and values per (arm, sample)
-    bool merged = false;                 // a unit was merged in (failing is set)
+    bool merged = false;                 // a unit was merged in (failing and failure are set)
 
     void reset() override {
+        std::fill(region.begin(), region.end(), RegionTally{});
+        std::fill(failure.begin(), failure.end(), std::uint8_t{0});
         std::fill(tally.begin(), tally.end(), Tally{});
         for (auto& g : gini) g.clear();
         start = Tally{};
@@ -68,7 +73,10 @@ struct HouseholdAccumulator final : run::Accumulator {
     // The saved form: the tallies as they are, each Gini histogram's
     // non-empty bin range only (a default run's 100 histograms are 1.6 MB
     // whole and a few tens of KB so), the histogram counts, the failing
-    // regions, and the rows of the sample households this accumulator holds.
+    // regions, the per-region tallies and failure flags, and the rows of the
+    // sample households this accumulator holds.
+    static_assert(std::is_trivially_copyable_v<Tally> && std::is_trivially_copyable_v<RegionTally>,
+                  "saved and read back as bytes");
     void save(std::vector<std::byte>& out) const override {
         auto put = [&out](const void* p, std::size_t n) {
             const auto* b = static_cast<const std::byte*>(p);
@@ -92,6 +100,8 @@ struct HouseholdAccumulator final : run::Accumulator {
         put_gini(start_gini);
         put(hist.data(), hist.size() * sizeof(std::int64_t));
         put(failing.data(), failing.size() * sizeof(std::int32_t));
+        put(region.data(), region.size() * sizeof(RegionTally));
+        put(failure.data(), failure.size());
         put(traj_set.data(), traj_set.size());
         const std::size_t K = traj_set.size(), row = traj_row;
         for (std::size_t a = 0; a < arms; ++a)
@@ -143,7 +153,14 @@ struct HouseholdAccumulator final : run::Accumulator {
         }
         std::vector<std::int32_t> their_failing(failing.size());
         get(their_failing.data(), their_failing.size() * sizeof(std::int32_t));
-        if (any) failing = their_failing, merged = true;  // the same in every unit of the replication
+        RegionTally r;
+        for (auto& t : region) {
+            get(&r, sizeof r);
+            t.merge(r);
+        }
+        std::vector<std::uint8_t> their_failure(failure.size());
+        get(their_failure.data(), their_failure.size());
+        if (any) failing = their_failing, failure = their_failure, merged = true;  // the same in every unit
         std::vector<std::uint8_t> their_set(traj_set.size());
         get(their_set.data(), their_set.size());
         const std::size_t K = traj_set.size(), row = traj_row;
@@ -295,6 +312,10 @@ HouseholdSimulation::HouseholdSimulation(std::vector<Arm> arms, SimulationOption
     };
     schema_.trajectory_info = kTrajectoryVars;
     for (const auto& v : kTrajectoryVars) schema_.trajectory_vars.push_back(v.name);
+    if (options_.regions) {
+        schema_.regions = p.regions;
+        schema_.regional = regional_catalogue();
+    }
     if (const auto& sampler = options_.parameters) {
         schema_.design = uq::design_name(sampler->kind());
         schema_.design_source = sampler->table_source();
@@ -350,7 +371,9 @@ double HouseholdSimulation::work_per_unit(std::size_t unit) const {
 
 std::size_t HouseholdSimulation::accumulator_bytes() const {
     const auto A = arms_.size(), T = static_cast<std::size_t>(arms_[0].params.years);
+    const auto G = static_cast<std::size_t>(schema_.regions);
     return sizeof(HouseholdAccumulator) + A * T * (sizeof(Tally) + sizeof(GiniHistogram)) +
+           A * T * G * sizeof(RegionTally) + T * G +
            A * schema_.histogram_cells() * sizeof(std::int64_t) +
            A * schema_.trajectory_households.size() * kTrajectoryVars.size() * (T + 1) * sizeof(double);
 }
@@ -361,6 +384,7 @@ std::size_t HouseholdSimulation::worker_bytes() const {
     const std::size_t per_household = 5 * sizeof(std::int32_t) + 5 * sizeof(float);  // HouseholdArrays
     return 2 * households * per_household + households * 32 +  // init and working state, scratch
            A * T * (sizeof(Tally) + sizeof(GiniHistogram)) + A * schema_.histogram_cells() * sizeof(std::int64_t) +
+           A * T * static_cast<std::size_t>(schema_.regions) * sizeof(RegionTally) +
            // the rows of the sample households it holds (at most all of them)
            A * schema_.trajectory_households.size() * kTrajectoryVars.size() * (T + 1) * sizeof(double);
 }
@@ -381,6 +405,9 @@ std::unique_ptr<run::Accumulator> HouseholdSimulation::make_accumulator() const 
     acc->traj_set.resize(schema_.trajectory_households.size());
     acc->arms = A;
     acc->traj_row = kTrajectoryVars.size() * (T + 1);
+    const auto G = static_cast<std::size_t>(schema_.regions);
+    acc->region.resize(A * T * G);
+    acc->failure.resize(T * G);
     acc->reset();
     return acc;
 }
@@ -394,6 +421,7 @@ public:
         const auto T = static_cast<std::size_t>(sim.arms()[0].params.years);
         tally_.resize(A * T);
         gini_.resize(A * T);
+        region_.resize(A * T * static_cast<std::size_t>(sim.schema().regions));
         hist_.resize(A * sim.schema().histogram_cells());
         hist_year_index_.assign(T, -1);
         const auto& hy = sim.schema().histogram_years;
@@ -440,13 +468,14 @@ public:
             state_.copy_from(init_);
             record_samples(a, 0);
             for (std::size_t t = 0; t < T; ++t) {
+                RegionTally* regions = region_.empty() ? nullptr : &region_[(a * T + t) * G];
                 t0 = Clock::now();
                 if (sim_.options().simd)
                     step_year_simd(params_[a], weather_, static_cast<std::int64_t>(t), state_, scratch_,
-                                   tally_[a * T + t], gini_[a * T + t]);
+                                   tally_[a * T + t], gini_[a * T + t], regions);
                 else
                     step_year(params_[a], weather_, static_cast<std::int64_t>(t), state_, scratch_,
-                              tally_[a * T + t], gini_[a * T + t]);
+                              tally_[a * T + t], gini_[a * T + t], nullptr, regions);
                 in_kernels += Clock::now() - t0;
                 if (hist_year_index_[t] >= 0) add_histograms(a, static_cast<std::size_t>(hist_year_index_[t]), t);
                 record_samples(a, t + 1);
@@ -471,8 +500,10 @@ public:
             acc.start.merge(start_);
             acc.start_gini.merge(start_gini_);
             for (std::size_t i = 0; i < hist_.size(); ++i) acc.hist[i] += hist_[i];
+            for (std::size_t i = 0; i < region_.size(); ++i) acc.region[i].merge(region_[i]);
             // The same in every unit of the replication.
             for (std::size_t t = 0; t < T; ++t) acc.failing[t] = weather_.failing[t];
+            if (!acc.failure.empty()) std::copy(weather_.failure.begin(), weather_.failure.end(), acc.failure.begin());
             acc.merged = true;
             for (const auto k : held_k_) acc.traj_set[k] = 1;
         }
@@ -491,6 +522,7 @@ private:
 
     void clear() {
         std::fill(tally_.begin(), tally_.end(), Tally{});
+        std::fill(region_.begin(), region_.end(), RegionTally{});
         for (auto& g : gini_) g.clear();
         start_ = Tally{};
         start_gini_.clear();
@@ -634,6 +666,7 @@ private:
     GiniHistogram start_gini_;
     std::vector<Tally> tally_;
     std::vector<GiniHistogram> gini_;
+    std::vector<RegionTally> region_;  // [arm][year][region], empty without per-region series
     std::vector<std::int64_t> hist_;
     std::vector<std::size_t> lit_bins_;       // add_histograms' literacy bins by (adults, literate)
     std::vector<double> wealth_scratch_;      // add_histograms': a village's wealth,
@@ -742,6 +775,47 @@ void HouseholdSimulation::finish_replication(std::uint64_t rep, const run::Accum
     std::copy(acc.hist.begin(), acc.hist.end(), out.histograms.begin());
     if (!out.trajectories.empty()) std::copy(acc.traj.begin(), acc.traj.end(), out.trajectories.begin());
     if (options_.parameters) options_.parameters->values(rep, out.parameters);
+    fill_regions(acc.region, acc.failure, out.regions);
+}
+
+// The per-region series (MODEL.md §7) of every arm: [arm][series][year][region].
+void HouseholdSimulation::fill_regions(const std::vector<RegionTally>& region, const std::vector<std::uint8_t>& failure,
+                                       std::vector<double>& out) const {
+    const auto G = static_cast<std::size_t>(schema_.regions);
+    if (G == 0) return;
+    const auto A = arms_.size(), T = static_cast<std::size_t>(schema_.years), V = schema_.regional.size();
+    for (std::size_t a = 0; a < A; ++a)
+        for (std::size_t t = 0; t < T; ++t)
+            for (std::size_t g = 0; g < G; ++g) {
+                const RegionTally& x = region[(a * T + t) * G + g];
+                if (x.overflow)
+                    throw std::overflow_error("arm '" + arms_[a].name + "', year " + std::to_string(t) + ", region " +
+                                              std::to_string(g) + ": a regional sum beyond what the tallies hold");
+                const double v[] = {ratio(x[Real::harvest], x[Real::land]),
+                                    double(failure[t * G + g]),
+                                    share(double(x[Count::hungry]), double(x[Count::living])),
+                                    double(x[Count::famine_deaths]),
+                                    double(x[Count::persons]),
+                                    x[Real::sold_coop],
+                                    x[Real::sold_private],
+                                    x[Real::sold_state]};
+                static_assert(std::size(v) == 8);
+                for (std::size_t k = 0; k < V; ++k) out[((a * V + k) * T + t) * G + g] = v[k];
+            }
+}
+
+const std::vector<run::SeriesInfo>& regional_catalogue() {
+    static const std::vector<run::SeriesInfo> r = {
+        {"harvest_per_ha", "centners/ha", "gross harvest per sown hectare of the region's villages", false},
+        {"failed", "1", "1 if the region's harvest failed that year, else 0", false},
+        {"hunger_share", "1", "share of the region's living households with an uncovered food shortfall", false},
+        {"famine_deaths", "persons", "famine deaths in the region in the year", false},
+        {"persons", "persons", "persons in the region's living households at the end of the year", false},
+        {"sold_coop", "centners", "grain the region's households sold through the co-operative", false},
+        {"sold_private", "centners", "grain the region's households sold to private traders", false},
+        {"sold_state", "centners", "grain the region's households sold to the state", false},
+    };
+    return r;
 }
 
 }  // namespace artel::model

@@ -13,6 +13,7 @@
 #include "engine/run/simulation.hpp"
 #include "engine/uncertainty/sampler.hpp"
 #include "kernels/params.hpp"
+#include "kernels/tallies.hpp"
 
 namespace artel::model {
 
@@ -33,6 +34,7 @@ struct SimulationOptions {
     std::int64_t trajectory_replications = 1;
     std::int64_t villages_per_block = 8;  // engine setting: results do not depend on it
     bool simd = true;  // the vectorised kernel (kernels/simd); false: the scalar reference kernel
+    bool regions = true;  // the per-region series (MODEL.md §7)
     // The replications' uncertain parameters (MODEL.md §6); null: every
     // replication runs with the arms' parameters as they are.
     std::shared_ptr<const uq::ParameterSampler> parameters;
@@ -70,6 +72,8 @@ public:
     std::int64_t unit_villages(std::size_t unit) const;
 
 private:
+    void fill_regions(const std::vector<RegionTally>& region, const std::vector<std::uint8_t>& failure,
+                      std::vector<double>& out) const;
     std::vector<Arm> arms_;
     SimulationOptions options_;
     run::ResultSchema schema_;
@@ -81,5 +85,7 @@ private:
 // Names of the series, in output order (also documented in docs/output-format.md).
 const std::vector<run::SeriesInfo>& series_catalogue();
 const std::vector<run::EventInfo>& event_catalogue();
+// The per-region series, in output order.
+const std::vector<run::SeriesInfo>& regional_catalogue();
 
 }  // namespace artel::model

@@ -205,4 +205,53 @@ private:
     }
 };
 
+// What the villages of one region add up for one arm and year: the
+// quantities of the per-region series (MODEL.md §7), a few of a Tally's, in
+// the same units and fixed point, so that a region's sums are exact and
+// every region's tallies add up to the Tally's (a test checks).
+struct RegionTally {
+    static constexpr std::array<Count, 4> kCounts = {Count::living, Count::persons, Count::hungry,
+                                                    Count::famine_deaths};
+    static constexpr std::array<Real, 5> kReals = {Real::harvest, Real::land, Real::sold_coop, Real::sold_private,
+                                                  Real::sold_state};
+    std::array<std::int64_t, kCounts.size()> count{};
+    std::array<std::int64_t, kReals.size()> real{};
+    std::uint32_t overflow = 0;  // bit j: real j (of kReals) did not hold its sum
+
+    // count[i] += c, real[j] += r (fixed-point units), checked as Tally merges.
+    void add_units(const std::int64_t* c, const std::int64_t* r) {
+        for (std::size_t i = 0; i < count.size(); ++i) count[i] += c[i];
+        for (std::size_t j = 0; j < real.size(); ++j)
+            if (!add_fixed_units(real[j], r[j])) overflow |= 1u << j;
+    }
+    // A village's (or any) Tally's share of these quantities.
+    void add(const Tally& t) {
+        std::array<std::int64_t, kCounts.size()> c{};
+        std::array<std::int64_t, kReals.size()> r{};
+        for (std::size_t i = 0; i < c.size(); ++i) c[i] = t.count[static_cast<std::size_t>(kCounts[i])];
+        for (std::size_t j = 0; j < r.size(); ++j) {
+            r[j] = t.real[static_cast<std::size_t>(kReals[j])];
+            if (t.overflowed(kReals[j])) overflow |= 1u << j;
+        }
+        add_units(c.data(), r.data());
+    }
+    void merge(const RegionTally& o) {
+        add_units(o.count.data(), o.real.data());
+        overflow |= o.overflow;
+    }
+    std::int64_t operator[](Count c) const;
+    double operator[](Real r) const;
+};
+
+inline std::int64_t RegionTally::operator[](Count c) const {
+    for (std::size_t i = 0; i < kCounts.size(); ++i)
+        if (kCounts[i] == c) return count[i];
+    return 0;
+}
+inline double RegionTally::operator[](Real r) const {
+    for (std::size_t j = 0; j < kReals.size(); ++j)
+        if (kReals[j] == r) return from_fixed(real[j]);
+    return 0.0;
+}
+
 }  // namespace artel::model

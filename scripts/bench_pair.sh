@@ -11,7 +11,7 @@
 # B/A. With A = B the ratios' median comes out within ~1% of 1; single pairs
 # spread ±10%, so effects under ~3% are not resolved by 20 rounds.
 #
-# Example (docs/performance.md, "What changed in artel 0.4"):
+# Example (CHANGELOG.md, 0.4.0):
 #   git worktree add /tmp/base03 648a660 && (cd /tmp/base03 && scripts/build.sh release)
 #   scripts/bench_pair.sh 20 /tmp/base03/build/release/bench/artel_bench build/release/bench/artel_bench
 set -euo pipefail

@@ -92,7 +92,7 @@ DEFAULTS = {
     # Output options are accepted (the config file carries them) but unused here.
     "output": {
         "histogram_years": [1923, 1927, 1932, 1942], "histogram_bins": 40, "hist_wealth_max": 400.0,
-        "hist_grain_max": 100.0, "trajectory_households": 100, "trajectory_replications": 1,
+        "hist_grain_max": 100.0, "trajectory_households": 100, "trajectory_replications": 1, "regions": True,
     },
 }
 INTEGER_KEYS = {"seed", "replications", "years", "start_year", "regions", "villages", "households", "birth_cap",

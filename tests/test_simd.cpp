@@ -116,12 +116,31 @@ Seen side_by_side(const Params& p, const Shape& sh) {
     // Tallies accumulate across years (as a caller may do): both start equal.
     Tally ta, tb;
     GiniHistogram ga, gb;
+    // Each year's region tallies: the same from both kernels, and adding up
+    // to the year's tallies of the same quantities.
+    const auto G = static_cast<std::size_t>(p.regions);
+    std::vector<RegionTally> ra(G), rb(G);
     for (std::int64_t t = 0; t < p.years; ++t) {
         INFO("year " << t);
-        step_year(p, w, t, a, sa, ta, ga);
-        step_year_simd(p, w, t, b, sb, tb, gb);
+        Tally ya, yb;
+        std::fill(ra.begin(), ra.end(), RegionTally{});
+        std::fill(rb.begin(), rb.end(), RegionTally{});
+        step_year(p, w, t, a, sa, ya, ga, nullptr, ra.data());
+        step_year_simd(p, w, t, b, sb, yb, gb, rb.data());
         require_same_state(a, b);
-        require_same_tally(ta, tb);
+        require_same_tally(ya, yb);
+        RegionTally all;
+        for (std::size_t g = 0; g < G; ++g) {
+            REQUIRE(ra[g].count == rb[g].count);
+            REQUIRE(ra[g].real == rb[g].real);
+            REQUIRE(ra[g].overflow == rb[g].overflow);
+            all.merge(ra[g]);
+        }
+        for (std::size_t i = 0; i < RegionTally::kCounts.size(); ++i)
+            REQUIRE(all.count[i] == ya.count[static_cast<std::size_t>(RegionTally::kCounts[i])]);
+        for (std::size_t j = 0; j < RegionTally::kReals.size(); ++j)
+            REQUIRE(all.real[j] == ya.real[static_cast<std::size_t>(RegionTally::kReals[j])]);
+        ta.merge(ya), tb.merge(yb);
         REQUIRE(ga.n == gb.n);
         REQUIRE(ga.sum == gb.sum);
     }

@@ -448,7 +448,7 @@ const ParamInfo* link_target(Table table, const ParamInfo& p, const std::string&
         if (const auto s = nearest(name, keys)) msg += " (did you mean '" + *s + "'?)";
         throw ConfigError(msg);
     }
-    if (q->policy || q->kind != ParamKind::Real)
+    if (q->policy || q->kind != ParamKind::Real || q->section == "output")
         throw ConfigError(at(pos) + std::string(p.name) + " = \"" + name + "\" in arm '" + arm + "': '" + q->key() +
                           "' is " + (q->policy ? "a policy key" : "not a real-valued parameter") +
                           "; an arm's key may follow a real-valued base parameter (e.g. rate_coop = "
@@ -461,10 +461,6 @@ const ParamInfo* link_target(Table table, const ParamInfo& p, const std::string&
 const ParamInfo kOutputRows[] = {
     {"output", "histogram_bins", ParamKind::Integer, 2, 1000, false, false, false, 0, "",
      "bins of every household histogram"},
-    {"output", "hist_wealth_max", ParamKind::Real, 0, std::numeric_limits<double>::infinity(), true, false, false, 0,
-     "roubles", "upper edge of the wealth histogram (the last bin also counts overflow)"},
-    {"output", "hist_grain_max", ParamKind::Real, 0, std::numeric_limits<double>::infinity(), true, false, false, 0,
-     "centners", "upper edge of the grain histogram (the last bin also counts overflow)"},
     {"output", "trajectory_households", ParamKind::Integer, 0, 100000, false, false, false, 0, "",
      "households whose whole trajectories are written"},
     {"output", "trajectory_replications", ParamKind::Integer, 0, 2147483647.0, false, false, false, 0, "",
@@ -475,8 +471,6 @@ constexpr std::string_view kHistYearsDoc = "calendar years at whose end househol
 
 void* output_member(OutputSpec& o, std::string_view name) {
     if (name == "histogram_bins") return &o.histogram_bins;
-    if (name == "hist_wealth_max") return &o.hist_wealth_max;
-    if (name == "hist_grain_max") return &o.hist_grain_max;
     if (name == "trajectory_households") return &o.trajectory_households;
     if (name == "trajectory_replications") return &o.trajectory_replications;
     return nullptr;
@@ -491,9 +485,20 @@ const ParamInfo* find_output(std::string_view name) {
     return nullptr;
 }
 
-std::vector<std::string> output_names() {
+// The model's own [output] options: rows of its parameter table in section
+// "output" (for the household model, the histograms' upper edges in its
+// units and the per-region series), written into its parameter struct.
+const ParamInfo* find_model_output(Table table, std::string_view name) {
+    for (const auto& r : table)
+        if (r.section == "output" && r.name == name) return &r;
+    return nullptr;
+}
+
+std::vector<std::string> output_names(Table table) {
     std::vector<std::string> out{std::string(kHistYears)};
     for (const auto& r : kOutputRows) out.emplace_back(r.name);
+    for (const auto& r : table)
+        if (r.section == "output") out.emplace_back(r.name);
     return out;
 }
 
@@ -640,7 +645,7 @@ void parse_uncertainty(const toml::table& t, ScenarioFile& sc) {
     }
 }
 
-void parse_output(const toml::table& t, ScenarioFile& sc) {
+void parse_output(const toml::table& t, Table table, void* params, ScenarioFile& sc) {
     for (const auto& e : in_file_order(t)) {
         const std::string name(e.key->str());
         const SourcePos kpos = pos_of(e.key->source(), sc.source);
@@ -650,9 +655,11 @@ void parse_output(const toml::table& t, ScenarioFile& sc) {
             set_histogram_years(e.node, {}, kpos, vpos, sc.output);
         } else if (const ParamInfo* r = find_output(name)) {
             write_checked(output_member(sc.output, name), *r, check_value(*r, e.node, {}, kpos, vpos, key));
+        } else if (const ParamInfo* m = find_model_output(table, name)) {
+            write_checked(params, *m, check_value(*m, e.node, {}, kpos, vpos, key));
         } else {
             std::string msg = at(kpos) + "unknown key '" + key + "'";
-            if (const auto s = nearest(name, output_names())) msg += " (did you mean '" + *s + "'?)";
+            if (const auto s = nearest(name, output_names(table))) msg += " (did you mean '" + *s + "'?)";
             throw ConfigError(msg);
         }
         sc.positions[key] = kpos;
@@ -862,7 +869,7 @@ ScenarioFile parse_scenario(std::string_view text, std::string source_name, Tabl
             if (!t)
                 throw ConfigError(at(kpos) + "'" + name + "' = " + node_text(*e.node) + " must be a section [" +
                                   name + "], not a value");
-            if (name == "output") parse_output(*t, sc);
+            if (name == "output") parse_output(*t, table, params, sc);
             else if (name == "uncertainty") parse_uncertainty(*t, sc);
             else parse_section(*t, name, table, params, sc);
         } else if (e.node->is_table()) {
@@ -960,15 +967,18 @@ void apply_set(std::string_view assignment, Table table, void* params, ScenarioF
     // output.name or a bare output name
     const std::string oname = key.rfind("output.", 0) == 0 ? key.substr(7) : key;
     const bool dotted = key.find('.') != std::string::npos;
-    if (key.rfind("output.", 0) == 0 || (!dotted && (oname == kHistYears || find_output(oname)))) {
+    if (key.rfind("output.", 0) == 0 ||
+        (!dotted && (oname == kHistYears || find_output(oname) || find_model_output(table, oname)))) {
         const std::string full = "output." + oname;
         if (oname == kHistYears) {
             set_histogram_years(node, raw, where, where, sc.output);
         } else if (const ParamInfo* r = find_output(oname)) {
             write_checked(output_member(sc.output, oname), *r, check_value(*r, node, raw, where, where, full));
+        } else if (const ParamInfo* m = find_model_output(table, oname)) {
+            write_checked(params, *m, check_value(*m, node, raw, where, where, full));
         } else {
             std::string msg = "--set: unknown key '" + full + "'";
-            if (const auto s = nearest(oname, output_names())) msg += " (did you mean '" + *s + "'?)";
+            if (const auto s = nearest(oname, output_names(table))) msg += " (did you mean '" + *s + "'?)";
             throw ConfigError(msg);
         }
         sc.positions[full] = where;
@@ -1157,6 +1167,7 @@ std::string render_scenario(Table table, const void* params, const ScenarioFile&
     };
 
     for (const auto& section : sections_of(table)) {
+        if (section == "output") continue;  // with the engine's [output] keys below
         out += "\n[" + section + "]\n";
         for (const auto& p : table) {
             if (p.section != section) continue;
@@ -1181,6 +1192,8 @@ std::string render_scenario(Table table, const void* params, const ScenarioFile&
         line(std::string(kHistYears) + " = " + years, "", kHistYearsDoc);
         for (const auto& r : kOutputRows)
             line(std::string(r.name) + " = " + format_value(output_member(sc.output, r.name), r), r.unit, r.doc);
+        for (const auto& r : table)
+            if (r.section == "output") line(std::string(r.name) + " = " + format_value(params, r), r.unit, r.doc);
     }
 
     for (const auto& arm : sc.arms) {

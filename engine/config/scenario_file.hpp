@@ -95,7 +95,9 @@ struct SweepSpec {
     SourcePos where;
 };
 
-// The [output] section.
+// The [output] section: the engine's keys. A model adds its own as rows of
+// its parameter table in section "output" (written into its parameter
+// struct, rendered in the same [output] section).
 struct OutputSpec {
     // Calendar years at whose end household histograms are taken, sorted and
     // distinct. Unless set explicitly: {start_year, start_year+4,
@@ -104,8 +106,6 @@ struct OutputSpec {
     // [start_year, start_year+years-1].
     std::vector<std::int64_t> histogram_years;
     std::int64_t histogram_bins = 40;          // [2, 1000]
-    double hist_wealth_max = 400.0;            // (0, inf) roubles; last bin counts overflow
-    double hist_grain_max = 100.0;             // (0, inf) centners; last bin counts overflow
     std::int64_t trajectory_households = 100;  // [0, 100000] households whose trajectories are written
     std::int64_t trajectory_replications = 1;  // [0, replications] replications they are taken from
 };

@@ -35,16 +35,17 @@ std::uint64_t record_checksum(const run::ReplicationRecord& r) {
     h = fnv1a(r.events.data(), r.events.size() * 8, h);
     h = fnv1a(r.histograms.data(), r.histograms.size() * 8, h);
     h = fnv1a(r.trajectories.data(), r.trajectories.size() * 8, h);
-    return fnv1a(r.parameters.data(), r.parameters.size() * 8, h);
+    h = fnv1a(r.parameters.data(), r.parameters.size() * 8, h);
+    return fnv1a(r.regions.data(), r.regions.size() * 8, h);
 }
 
 struct Shape {
     std::uint64_t arms, series, years, events, hist_cells, traj_households, traj_vars, traj_reps, replications,
-        parameters;
+        parameters, region_values;
     std::uint64_t traj_values() const { return arms * traj_households * traj_vars * (years + 1); }
     std::uint64_t payload(bool traj) const {
         return 8 * (arms * series * years + arms * series + arms * events + arms * hist_cells +
-                    (traj ? traj_values() : 0) + parameters);
+                    (traj ? traj_values() : 0) + parameters + region_values);
     }
     // magic, replication, byte count, payload, checksum
     std::uint64_t record_bytes(bool traj) const { return 4 + 8 + 8 + payload(traj) + 8; }
@@ -61,7 +62,8 @@ Shape shape_of(const run::ResultSchema& s) {
             s.trajectory_vars.size(),
             static_cast<std::uint64_t>(s.trajectory_replications),
             static_cast<std::uint64_t>(s.replications),
-            s.parameters.size()};
+            s.parameters.size(),
+            s.n_arms() * s.regional.size() * static_cast<std::uint64_t>(s.years) * static_cast<std::uint64_t>(s.regions)};
 }
 
 std::string in_quotes(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
@@ -296,7 +298,8 @@ ResumeReport CheckpointJournal::resume(const JournalIdentity& id, const run::Res
                   read_exact(file_, r.events.data(), r.events.size() * 8) &&
                   read_exact(file_, r.histograms.data(), r.histograms.size() * 8) &&
                   read_exact(file_, r.trajectories.data(), r.trajectories.size() * 8) &&
-                  read_exact(file_, r.parameters.data(), r.parameters.size() * 8) && read_exact(file_, &checksum, 8);
+                  read_exact(file_, r.parameters.data(), r.parameters.size() * 8) &&
+                  read_exact(file_, r.regions.data(), r.regions.size() * 8) && read_exact(file_, &checksum, 8);
         if (!ok) break;
         if (record_checksum(r) != checksum) break;
         seen[static_cast<std::size_t>(rep)] = true;
@@ -352,7 +355,7 @@ void CheckpointJournal::write(const void* data, std::size_t bytes, const char* w
 void CheckpointJournal::append(const run::ReplicationRecord& r) {
     const std::uint64_t rep = r.replication;
     const std::uint64_t bytes = 8 * (r.series.size() + r.start.size() + r.events.size() + r.histograms.size() +
-                                     r.trajectories.size() + r.parameters.size());
+                                     r.trajectories.size() + r.parameters.size() + r.regions.size());
     const std::uint64_t h = record_checksum(r);
     const char* what = "write a finished replication";
     write(&kRecordMagic, 4, what);
@@ -364,6 +367,7 @@ void CheckpointJournal::append(const run::ReplicationRecord& r) {
     write(r.histograms.data(), r.histograms.size() * 8, what);
     write(r.trajectories.data(), r.trajectories.size() * 8, what);
     write(r.parameters.data(), r.parameters.size() * 8, what);
+    write(r.regions.data(), r.regions.size() * 8, what);
     write(&h, 8, what);
 }
 

@@ -137,6 +137,10 @@ std::vector<RowDataset> row_datasets(const run::ResultSchema& s) {
             for (std::size_t v = 0; v < s.trajectory_vars.size(); ++v)
                 out.push_back({arm + "trajectories/" + s.trajectory_vars[v], a, RowDataset::Kind::Trajectory, v});
     }
+    if (s.regions > 0)
+        for (std::size_t a = 0; a < s.n_arms(); ++a)
+            for (std::size_t k = 0; k < s.regional.size(); ++k)
+                out.push_back({"arms/" + s.arms[a] + "/regions/" + s.regional[k].name, a, RowDataset::Kind::Region, k});
     for (std::size_t j = 0; j < s.parameters.size(); ++j)
         out.push_back({"uncertainty/" + s.parameters[j].name, 0, RowDataset::Kind::Parameter, j});
     return out;
@@ -155,6 +159,12 @@ void record_row(const run::ResultSchema& s, const RowDataset& d, const run::Repl
         case RowDataset::Kind::Start: row.push_back(r.start[d.arm * S + d.index]); break;
         case RowDataset::Kind::Event: row.push_back(r.events[d.arm * E + d.index]); break;
         case RowDataset::Kind::Parameter: row.push_back(r.parameters[d.index]); break;
+        case RowDataset::Kind::Region: {
+            const std::size_t TG = T * static_cast<std::size_t>(s.regions);
+            const auto* p = &r.regions[(d.arm * s.regional.size() + d.index) * TG];
+            row.assign(p, p + TG);
+            break;
+        }
         case RowDataset::Kind::Trajectory: {
             if (r.trajectories.empty()) break;
             const std::size_t K = s.trajectory_households.size(), V = s.trajectory_vars.size();
@@ -217,8 +227,8 @@ struct ResultWriter::Impl {
     std::optional<RowDigests> digests;
     std::optional<h5::File> file;
     struct ArmGroups {
-        h5::Group arm, series, start, events, trajectories;
-        std::vector<h5::Dataset> series_ds, start_ds, event_ds, traj_ds;
+        h5::Group arm, series, start, events, trajectories, regions;
+        std::vector<h5::Dataset> series_ds, start_ds, event_ds, traj_ds, region_ds;
     };
     std::vector<ArmGroups> arms;
     std::vector<h5::Dataset> parameter_ds;  // /uncertainty/<parameter>, one row per replication
@@ -245,6 +255,8 @@ struct ResultWriter::Impl {
         return o;
     }
     void create_uncertainty_layout(h5::Group& root, const std::vector<std::int64_t>& rep_values);
+    void create_regions_layout(ArmGroups& g, const std::vector<std::int64_t>& rep_values,
+                               const std::vector<std::int64_t>& year_values);
     void write_pending();
     void write_statistics();
     void write_histograms();
@@ -384,10 +396,36 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
             }
             attach_all(g.traj_ds, {&r, &h, &t});
         }
+        create_regions_layout(g, rep_values, year_values);
         arms.push_back(std::move(g));
     }
     histograms.assign(s.n_arms() * s.histogram_cells(), 0);
     create_uncertainty_layout(root, rep_values);
+}
+
+// /arms/<arm>/regions: the per-region series (MODEL.md §7), one row per
+// replication of (year x region) values.
+void ResultWriter::Impl::create_regions_layout(ArmGroups& g, const std::vector<std::int64_t>& rep_values,
+                                               const std::vector<std::int64_t>& year_values) {
+    const auto& s = schema;
+    if (s.regions == 0 || s.regional.empty()) return;
+    const auto R = static_cast<hsize_t>(s.replications), T = static_cast<hsize_t>(s.years),
+               G = static_cast<hsize_t>(s.regions);
+    g.regions = g.arm.create_group("regions");
+    g.regions.set_attr("description", std::string("per replication, year (end of) and region: the regional "
+                                                  "series; village v is in region v mod regions"));
+    auto rep = make_scale(g.regions, "replication", rep_values, "", "replication");
+    auto year = make_scale(g.regions, "year", year_values, "calendar year", "year (end of)");
+    year.set_attr("axis", std::string("T"));
+    auto region = make_scale(g.regions, "region", iota64(s.regions), "", "region (weather zone)");
+    auto options = rows_chunked(R, T * G);
+    options.chunk = {options.chunk[0], T, G};
+    for (const auto& info : s.regional) {
+        auto d = g.regions.create_dataset<double>(info.name, {R, T, G}, options);
+        describe(d, info.unit, info.description);
+        g.region_ds.push_back(std::move(d));
+    }
+    attach_all(g.region_ds, {&rep, &year, &region});
 }
 
 // /uncertainty: the values every replication used, one variable per
@@ -901,6 +939,12 @@ void ResultWriter::Impl::write_pending() {
             write(g.event_ds[k], 1,
                   [&](const run::ReplicationRecord& rec, std::size_t) { return rec.events[a * E + k]; });
     }
+    const std::size_t TG = T * static_cast<std::size_t>(s.regions), RV = s.regional.size();
+    for (std::size_t a = 0; a < arms.size(); ++a)
+        for (std::size_t k = 0; k < arms[a].region_ds.size(); ++k)
+            write(arms[a].region_ds[k], TG, [&](const run::ReplicationRecord& rec, std::size_t i) {
+                return rec.regions[(a * RV + k) * TG + i];
+            });
     for (std::size_t j = 0; j < parameter_ds.size(); ++j)
         write(parameter_ds[j], 1, [&](const run::ReplicationRecord& rec, std::size_t) { return rec.parameters[j]; });
     // Trajectories: only the first replications have them, one row each.

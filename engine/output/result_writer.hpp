@@ -56,7 +56,7 @@ public:
     struct RowDataset {
         std::string path;
         std::size_t arm;
-        enum class Kind { Series, Start, Event, Trajectory, Parameter } kind;
+        enum class Kind { Series, Start, Event, Trajectory, Parameter, Region } kind;
         std::size_t index;  // series, event or trajectory variable
     };
 

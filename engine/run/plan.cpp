@@ -84,16 +84,27 @@ FileLayout count_layout(const ResultSchema& s) {
     // The uncertain parameters: /uncertainty (a group, its scale and a rows
     // dataset per parameter, open throughout) and, per arm, a sensitivity
     // group (3 scales, 4 datasets) of the events and their differences.
+    double extra_values = 0;  // of the groups below, added to l.values at the end
     const double P = double(s.parameters.size());
     if (P > 0) {
         const double outputs = 2 * E * A;  // every arm's events and their differences to the baseline
         l.open += 1 + P;
         l.chunk_cache += P * cached(1);
         l.objects += 2 + P + A * 8;
-        l.values += R * 8 + (outputs * P * 3 * 2 + outputs) * 8;
+        extra_values += R * 8 + (outputs * P * 3 * 2 + outputs) * 8;
     }
-    l.rows = A * (S * R * T + (S0 + E) * R) * 8 + P * R * 8;
-    l.values = A * (3 * R + T) * 8 +                                                   // scales of the rows
+    // The per-region series: per arm a group, three scales (replication,
+    // year, region) and a rows dataset of (year x region) values per
+    // series, open throughout.
+    const double G = double(s.regions), RV = double(s.regional.size());
+    if (G > 0 && RV > 0) {
+        l.open += A * (1 + RV);
+        l.chunk_cache += A * RV * cached(T * G);
+        l.objects += A * (4 + RV);
+        extra_values += A * (R + T + G) * 8;
+    }
+    l.rows = A * (S * R * T + (S0 + E) * R) * 8 + P * R * 8 + A * RV * R * T * G * 8;
+    l.values = extra_values + A * (3 * R + T) * 8 +                                    // scales of the rows
                (traj ? A * (V * M * K * (T + 1) + M + K + T + 1) * 8 : 0) +             // trajectories
                stats_groups * ((S * (3 + Q) * T + E * (2 + Q)) + T + Q) * 8 +           // statistics
                (H > 0 ? A * (H * bins + H + 3 * bins + edges) * 8 : 0);                 // histograms
@@ -106,7 +117,7 @@ namespace {
 double record_bytes(const ResultSchema& s, bool with_trajectories) {
     const double A = double(s.n_arms()), S = double(s.series.size()), T = double(s.years);
     double b = 8 * A * (S * T + S + double(s.events.size()) + double(s.histogram_cells())) +
-               8 * double(s.parameters.size());
+               8 * double(s.parameters.size()) + 8 * A * double(s.regional.size()) * T * double(s.regions);
     if (with_trajectories)
         b += 8 * A * double(s.trajectory_households.size() * s.trajectory_vars.size()) * (T + 1);
     return b;

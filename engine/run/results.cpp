@@ -20,6 +20,8 @@ void ReplicationRecord::shape(const ResultSchema& s, bool with_trajectories) {
     events.assign(A * s.events.size(), std::numeric_limits<double>::quiet_NaN());
     histograms.assign(A * s.histogram_cells(), 0);
     parameters.assign(s.parameters.size(), std::numeric_limits<double>::quiet_NaN());
+    regions.assign(A * s.regional.size() * T * static_cast<std::size_t>(s.regions),
+                   std::numeric_limits<double>::quiet_NaN());
     if (with_trajectories)
         trajectories.assign(A * s.trajectory_households.size() * s.trajectory_vars.size() * (T + 1),
                             std::numeric_limits<double>::quiet_NaN());

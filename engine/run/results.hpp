@@ -67,6 +67,8 @@ struct ResultSchema {
     std::vector<TrajectoryVarInfo> trajectory_info;  // per trajectory_vars entry, if given: units, meaning, flags
     std::vector<std::int64_t> trajectory_households;  // household ids within a replication
     std::int64_t trajectory_replications = 0;         // replications 0 .. n-1 carry samples
+    std::vector<SeriesInfo> regional;                 // per-region series (empty: none)
+    std::int64_t regions = 0;                         // regions they are per (0: none)
     std::vector<ParameterInfo> parameters;            // empty: every replication has the same parameters
     std::string design;                               // how the parameter vectors are laid out
     std::string design_source;                        // design "table": the file of vectors
@@ -84,6 +86,7 @@ struct ReplicationRecord {
     std::vector<std::int64_t> histograms;   // [arm][histogram][hist year][bin]
     std::vector<double> trajectories;       // [arm][household][var][year + 1]; empty if none
     std::vector<double> parameters;         // [parameter]: this replication's values
+    std::vector<double> regions;            // [arm][regional series][year][region]
 
     void shape(const ResultSchema& s, bool with_trajectories);
 };

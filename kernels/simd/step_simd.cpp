@@ -47,13 +47,14 @@
 #include "engine/random/threshold.hpp"
 #include "kernels/household_model.hpp"
 #include "kernels/purposes.hpp"
+#include "kernels/village.hpp"
 
 #ifndef ARTEL_KERNELS_SIMD_STEP_SIMD_ONCE
 #define ARTEL_KERNELS_SIMD_STEP_SIMD_ONCE
 namespace artel::model::simd_detail {
 
 using StepFn = void (*)(const Params&, const Weather&, std::int64_t, BlockState&, YearScratch&, Tally&,
-                        GiniHistogram&);
+                        GiniHistogram&, RegionTally*);
 using InitFn = void (*)(const Params&, BlockState&);
 using PhiloxBlocksFn = void (*)(const rng::Key&, const rng::Counter*, rng::Block*, std::size_t);
 using HouseholdFn = void (*)(const rng::Key&, std::uint32_t, std::uint32_t, std::size_t, std::uint32_t,
@@ -782,6 +783,38 @@ struct Acc {
             for (std::size_t l = 0; l < kMaxF; ++l) s += lanes[c][l], lanes[c][l] = 0;
             count[c] += s;
         }
+    }
+    // The sums so far of a RegionTally's quantities, lanes included, in
+    // wrapping arithmetic: the difference of two such readings is exactly
+    // what was added in between (a village's share, for its region).
+    void region_sums(std::uint64_t* c, std::uint64_t* r) const {
+        for (std::size_t i = 0; i < RegionTally::kCounts.size(); ++i) {
+            const int ci = static_cast<int>(RegionTally::kCounts[i]);
+            std::uint64_t sum = static_cast<std::uint64_t>(count[ci]);
+            for (std::size_t l = 0; l < kMaxF; ++l) sum += static_cast<std::uint64_t>(std::int64_t{lanes[ci][l]});
+            c[i] = sum;
+        }
+        for (std::size_t j = 0; j < RegionTally::kReals.size(); ++j) {
+            const int rj = static_cast<int>(RegionTally::kReals[j]);
+            std::uint64_t sum = 0;
+            for (std::size_t l = 0; l < kMaxF; ++l) sum += static_cast<std::uint64_t>(real[rj][l]);
+            r[j] = sum;
+        }
+    }
+    // What was added since `c0`, `r0` (region_sums), to region `rt`.
+    void add_region_share(const std::uint64_t* c0, const std::uint64_t* r0, RegionTally& rt) const {
+        constexpr std::size_t C = RegionTally::kCounts.size(), R = RegionTally::kReals.size();
+        std::uint64_t c1[C], r1[R];
+        region_sums(c1, r1);
+        std::int64_t dc[C], dr[R];
+        for (std::size_t i = 0; i < C; ++i) dc[i] = static_cast<std::int64_t>(c1[i] - c0[i]);
+        for (std::size_t j = 0; j < R; ++j) {
+            dr[j] = static_cast<std::int64_t>(r1[j] - r0[j]);
+            // a lane reset by add_checked loses what it held: the tally is
+            // marked (and the run stops), and so is the region's
+            if ((overflow >> static_cast<int>(RegionTally::kReals[j])) & 1u) rt.overflow |= 1u << j;
+        }
+        rt.add_units(dc, dr);
     }
     void flush(Tally& tally) {
         spill();
@@ -1626,41 +1659,15 @@ HWY_NOINLINE void VillageDraws(const StreamConst& org, const StreamConst& wvil, 
 
 // The thresholds of joining (step 10) and learning (step 9) of every village,
 // from its store (after step 1), M and L.
-HWY_NOINLINE void VillageThresholds(const Params& p, double privilege, const BlockState& s, VillageScratch& vs) {
-    const DF df;
-    const DI di;
-    const std::size_t N = hn::Lanes(df);
-    const auto& mech = p.mechanisms;
+// Steps 9 and 10's village probabilities (kernels/village.hpp) and the
+// joining threshold, per village.
+void VillageThresholds(const Params& p, double privilege, const BlockState& s, VillageScratch& vs) {
     const auto nv = static_cast<std::size_t>(s.villages);
-    const double bterm = mech.bonus ? p.gamma_bonus * p.bonus : 0.0;
-    const double cterm = mech.credit ? p.gamma_credit * privilege : 0.0;
-    alignas(64) double M[kMaxN], L[kMaxN];
-    alignas(64) std::int64_t st[kMaxN], out[1][kMaxN];
-    for (std::size_t v = 0; v < nv; v += N) {
-        const std::size_t m = std::min(N, nv - v);
-        for (std::size_t l = 0; l < N; ++l) {
-            const bool in = l < m;
-            M[l] = in ? s.vil.M[v + l] : 0.0;
-            L[l] = in ? s.vil.L[v + l] : 0.0;
-            st[l] = in ? s.vil.store[v + l] : 0;
-        }
-        VF x[3], hz[3];
-        alignas(64) double pl[2][kMaxN];
-        // x = p_inn·store + q_imit·M + γ_bonus·bonus + γ_credit·privilege, left to right
-        x[0] = hn::Add(hn::Add(hn::Add(hn::Mul(SetF(p.p_inn), I2D(hn::Load(di, st))), hn::Mul(SetF(p.q_imit), hn::Load(df, M))),
-                               SetF(bterm)),
-                       SetF(cterm));
-        // base = λ0 + λ_campaign + λ_peer·L
-        const VF base = hn::Add(SetF(p.lambda0 + p.lambda_campaign), hn::Mul(SetF(p.lambda_peer), hn::Load(df, L)));
-        x[1] = base;
-        x[2] = hn::Add(base, SetF(p.lambda_coop));
-        HazardK<3>(x, hz);
-        hn::Store(ThresholdV(hz[0]), di, out[0]);
-        hn::Store(hz[1], df, pl[0]);
-        hn::Store(hz[2], df, pl[1]);
-        std::copy_n(out[0], m, vs.vjoin.data() + v);
-        std::copy_n(pl[0], m, vs.vlearn_other.data() + v);
-        std::copy_n(pl[1], m, vs.vlearn_active.data() + v);
+    for (std::size_t v = 0; v < nv; ++v) {
+        vs.vjoin[v] = rng::bernoulli_threshold(village::joining(p, s.vil.store[v] != 0, s.vil.M[v], privilege));
+        const village::Learning rates = village::learning(p, s.vil.L[v]);
+        vs.vlearn_other[v] = rates.other;
+        vs.vlearn_active[v] = rates.active;
     }
 }
 
@@ -1695,7 +1702,7 @@ HWY_NOINLINE void LearnTests(LearnConst& lc) {
 // ---- the year step ------------------------------------------------------------
 
 void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
-              Tally& tally, GiniHistogram& gini) {
+              Tally& tally, GiniHistogram& gini, RegionTally* regions) {
     using rng::EntityKind;
     using f32::Thr;
     const std::size_t NH = hn::Lanes(DF());        // households per double-lane vector
@@ -1777,8 +1784,8 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         const auto word = static_cast<std::uint32_t>(vs.vword[vi]);
         if (Counting() && (!vil.store[vi] || vil.A[vi] < p.store_min_share)) ++artel::model::simd::detail::counts().used;
         if (!vil.store[vi]) {
-            if (rng::bernoulli(word, p.organiser_rate)) vil.store[vi] = 1;
-        } else if (vil.A[vi] < p.store_min_share && rng::bernoulli(word, p.store_close_prob)) {
+            if (village::store_opens(word, p)) vil.store[vi] = 1;
+        } else if (village::store_closes(word, p, vil.A[vi])) {
             vil.store[vi] = 0;
             vs.vclosed[vi] = 1;
         }
@@ -1798,12 +1805,11 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         rc.R = w.R[wi];
         rc.P = w.P[wi];
         if (mech.market) {
-            const double P = rc.P;
-            const double p_priv = P * (1.0 - p.private_margin);
-            rc.p_coop = P * (1.0 - p.coop_margin);
-            rc.state_share = 1.0 / (1.0 + dmath::exp(-(p.state_price - p_priv) / (p.channel_scale * P)));
-            rc.one_minus_share = 1.0 - rc.state_share;
-            rc.p_other = (1.0 - rc.state_share) * p_priv + rc.state_share * p.state_price;
+            const village::Market m = village::market(p, rc.P);
+            rc.p_coop = m.p_coop;
+            rc.state_share = m.state_share;
+            rc.one_minus_share = 1.0 - m.state_share;
+            rc.p_other = m.p_other;
         }
     }
 
@@ -1814,6 +1820,8 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         const std::size_t b = vi * H, e = b + H;
         const std::uint32_t id_b = s.household_id(b);
         VillageConst vc{};
+        std::uint64_t region_c0[RegionTally::kCounts.size()] = {}, region_r0[RegionTally::kReals.size()] = {};
+        if (regions) acc.region_sums(region_c0, region_r0);
 
         // 1. Organisers: a store that closed demotes its active members.
         if (vs.vclosed[vi]) {
@@ -1933,6 +1941,7 @@ void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, 
         acc.count[static_cast<int>(Count::literate)] += literate;
         acc.count[static_cast<int>(Count::stores_open)] += vil.store[vi];
         acc.add_one(Real::reserve, vil.reserve[vi]);
+        if (regions) acc.add_region_share(region_c0, region_r0, regions[g]);
         if (spill_each_village) acc.spill();
     }
     acc.count[static_cast<int>(Count::persons_start)] += persons_start;
@@ -2434,9 +2443,9 @@ const TargetOps& ops(const std::string& name) {
 }  // namespace simd_detail
 
 void step_year_simd(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
-                    Tally& tally, GiniHistogram& gini) {
+                    Tally& tally, GiniHistogram& gini, RegionTally* regions) {
     simd_detail::kTargets[simd_detail::chosen().load(std::memory_order_relaxed)].step(p, w, t, s, scratch, tally,
-                                                                                       gini);
+                                                                                       gini, regions);
 }
 
 void init_block_simd(const Params& p, BlockState& s) {

@@ -27,9 +27,10 @@
 
 namespace artel::model {
 
-// Same contract and results as step_year (no FlowLog).
+// Same contract and results as step_year (no FlowLog), regional tallies
+// included.
 void step_year_simd(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
-                    Tally& tally, GiniHistogram& gini);
+                    Tally& tally, GiniHistogram& gini, RegionTally* regions = nullptr);
 
 // Same contract and results as init_block (kernels/household_model.hpp), on
 // the instruction set in use.

@@ -172,7 +172,14 @@ def test_killed_after_the_rename_the_checkpoint_goes_only_when_the_file_matches(
     saved = tmp_path / "saved-journal"
     p = start(out, "--quiet", shape=SIX)
     deadline = time.monotonic() + 30
-    while not checkpoint(out).exists() and time.monotonic() < deadline:
+
+    def has_header():  # created, checked (one link) and started: linking it now is safe
+        try:
+            return checkpoint(out).stat().st_size > 0
+        except FileNotFoundError:
+            return False
+
+    while not has_header() and p.poll() is None and time.monotonic() < deadline:
         time.sleep(0.001)
     try:
         os.link(checkpoint(out), saved)

@@ -32,7 +32,7 @@ def test_imported_from_the_install(installed):
     assert nb.read_bytes() == (PACKAGE_SOURCE / "artel" / "notebooks" / "nep-1923.ipynb").read_bytes()
     assert (SOURCE / "scripts" / "notebooks" / "nep-1923.ipynb").resolve() == \
         (PACKAGE_SOURCE / "artel" / "notebooks" / "nep-1923.ipynb").resolve()
-    for script in ("artel-plot", "artel-notebook"):
+    for script in ("artel-plot", "artel-notebook", "artel-calibrate"):
         assert os.access(installed.bin / script, os.X_OK), script
 
 

@@ -64,11 +64,15 @@ def copy_with(src, dst, **root_attrs):
 
 
 def test_refuses_what_is_not_comparable(small_run, tmp_path):
-    newer = copy_with(small_run, tmp_path / "newer.h5", engine_version="0.6.0")
-    with pytest.raises(artel.FormatError, match=r"not comparable: written by artel 0\.5\.\d+ and artel 0\.6\.0"):
+    # the engine series (major.minor) of the run and one after it
+    major, minor = (int(x) for x in artel.open(small_run).attrs["engine_version"].split(".")[:2])
+    later = f"{major}.{minor + 1}.0"
+    newer = copy_with(small_run, tmp_path / "newer.h5", engine_version=later)
+    with pytest.raises(artel.FormatError,
+                       match=rf"not comparable: written by artel {major}\.{minor}\.\d+ and artel {re.escape(later)}"):
         artel.open_study([small_run, newer])
     scenario = re.sub(r"(?m)^bonus = 0\.0", "bonus = 1.0", artel.open(small_run).scenario, count=1)
-    patch = copy_with(small_run, tmp_path / "patch.h5", engine_version="0.5.99", scenario=scenario)
+    patch = copy_with(small_run, tmp_path / "patch.h5", engine_version=f"{major}.{minor}.99", scenario=scenario)
     assert artel.open_study([small_run, patch]).dim == "policy.bonus"  # a patch release is comparable
     seed = copy_with(small_run, tmp_path / "seed.h5", seed=np.uint64(7))
     with pytest.raises(artel.FormatError, match="seeds 19230104 and 7.*same --seed"):
