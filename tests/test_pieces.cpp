@@ -52,7 +52,7 @@ bool same(const run::ReplicationRecord& a, const run::ReplicationRecord& b) {
     };
     return a.replication == b.replication && bits(a.series, b.series) && bits(a.start, b.start) &&
            bits(a.events, b.events) && a.histograms == b.histograms && bits(a.trajectories, b.trajectories) &&
-           bits(a.parameters, b.parameters);
+           bits(a.parameters, b.parameters) && bits(a.regions, b.regions);
 }
 
 }  // namespace
@@ -112,9 +112,11 @@ TEST_CASE("a replication split into pieces run apart and merged gives the whole 
         CHECK(bits(x.events, y.events));
         CHECK(x.histograms == y.histograms);
         CHECK(bits(x.trajectories, y.trajectories));
+        CHECK(bits(x.regions, y.regions));
         REQUIRE(same(x, y));
     }
     REQUIRE_FALSE(records[0].trajectories.empty());
+    REQUIRE_FALSE(records[0].regions.empty());
 }
 
 TEST_CASE("a saved accumulator of another shape is refused", "[pieces]") {
