@@ -79,10 +79,15 @@ constexpr int kTagPartial = 2;  // a piece of a split replication, to its owner
 
 // ---- records as bytes ----------------------------------------------------------
 
+// A field added to ReplicationRecord must be carried here too.
+static_assert(sizeof(run::ReplicationRecord) == sizeof(std::uint64_t) + 7 * sizeof(std::vector<double>),
+              "to_bytes and from_bytes carry every field of ReplicationRecord");
+
 std::vector<std::byte> to_bytes(const run::ReplicationRecord& r) {
     const std::uint64_t head[2] = {r.replication, r.trajectories.empty() ? 0u : 1u};
     std::vector<std::byte> out(sizeof head + 8 * (r.series.size() + r.start.size() + r.events.size() +
-                                                  r.histograms.size() + r.trajectories.size() + r.parameters.size()));
+                                                  r.histograms.size() + r.trajectories.size() + r.parameters.size() +
+                                                  r.regions.size()));
     std::size_t at = 0;
     auto put = [&](const void* p, std::size_t n) {
         if (n) std::memcpy(out.data() + at, p, n);
@@ -95,6 +100,7 @@ std::vector<std::byte> to_bytes(const run::ReplicationRecord& r) {
     put(r.histograms.data(), 8 * r.histograms.size());
     put(r.trajectories.data(), 8 * r.trajectories.size());
     put(r.parameters.data(), 8 * r.parameters.size());
+    put(r.regions.data(), 8 * r.regions.size());
     return out;
 }
 
@@ -112,7 +118,7 @@ run::ReplicationRecord from_bytes(const std::vector<std::byte>& in, const run::R
         std::memcpy(v.data(), in.data() + at, n);
         at += n;
     };
-    get(r.series), get(r.start), get(r.events), get(r.histograms), get(r.trajectories), get(r.parameters);
+    get(r.series), get(r.start), get(r.events), get(r.histograms), get(r.trajectories), get(r.parameters), get(r.regions);
     if (at != in.size()) throw std::runtime_error("a record message is too long");
     return r;
 }
@@ -217,7 +223,7 @@ std::string what_of(std::exception_ptr e) {
 
 double record_bytes(const run::ReplicationRecord& r) {
     return 8.0 * double(r.series.size() + r.start.size() + r.events.size() + r.histograms.size() +
-                        r.trajectories.size() + r.parameters.size());
+                        r.trajectories.size() + r.parameters.size() + r.regions.size());
 }
 
 // One rank's part of a run.
