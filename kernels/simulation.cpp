@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <iterator>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <type_traits>
 
 #include "engine/random/streams.hpp"
 #include "kernels/block.hpp"
@@ -48,8 +50,11 @@ struct HouseholdAccumulator final : run::Accumulator {
     std::vector<std::int64_t> hist;     // [arm][histogram][hist year][bin]
     std::vector<double> traj;           // [arm][sample][var][year + 1]
     std::vector<std::int32_t> failing;  // failing regions per year (same for every unit)
-    std::vector<RegionTally> region;    // [arm][year][region] (empty without per-region series)
-    std::vector<std::uint8_t> failure;  // [year][region] (same for every unit)
+    std::vector<RegionTally> region;     // [arm][year][region] (empty without per-region series)
+    std::vector<std::uint8_t> failure;   // [year][region] (same for every unit)
+    std::vector<std::uint8_t> traj_set;  // [sample]: its rows of traj were merged in
+    std::size_t arms = 0, traj_row = 0;  // traj's shape: arms, and values per (arm, sample)
+    bool merged = false;                 // a unit was merged in (failing and failure are set)
 
     void reset() override {
         std::fill(region.begin(), region.end(), RegionTally{});
@@ -61,6 +66,111 @@ struct HouseholdAccumulator final : run::Accumulator {
         std::fill(hist.begin(), hist.end(), 0);
         std::fill(traj.begin(), traj.end(), kNaN);
         std::fill(failing.begin(), failing.end(), 0);
+        std::fill(traj_set.begin(), traj_set.end(), 0);
+        merged = false;
+    }
+
+    // The saved form: the tallies as they are, each Gini histogram's
+    // non-empty bin range only (a default run's 100 histograms are 1.6 MB
+    // whole and a few tens of KB so), the histogram counts, the failing
+    // regions, the per-region tallies and failure flags, and the rows of the
+    // sample households this accumulator holds.
+    static_assert(std::is_trivially_copyable_v<Tally> && std::is_trivially_copyable_v<RegionTally>,
+                  "saved and read back as bytes");
+    void save(std::vector<std::byte>& out) const override {
+        auto put = [&out](const void* p, std::size_t n) {
+            const auto* b = static_cast<const std::byte*>(p);
+            out.insert(out.end(), b, b + n);
+        };
+        auto put_gini = [&](const GiniHistogram& g) {
+            const std::int32_t range[2] = {g.lo, g.hi};
+            const std::uint8_t over = g.overflow;
+            put(range, sizeof range);
+            put(&over, 1);
+            if (g.lo < g.hi) {
+                put(g.n.data() + g.lo, sizeof(std::int64_t) * static_cast<std::size_t>(g.hi - g.lo));
+                put(g.sum.data() + g.lo, sizeof(std::int64_t) * static_cast<std::size_t>(g.hi - g.lo));
+            }
+        };
+        const std::uint8_t any = merged;
+        put(&any, 1);
+        put(tally.data(), tally.size() * sizeof(Tally));
+        for (const auto& g : gini) put_gini(g);
+        put(&start, sizeof start);
+        put_gini(start_gini);
+        put(hist.data(), hist.size() * sizeof(std::int64_t));
+        put(failing.data(), failing.size() * sizeof(std::int32_t));
+        put(region.data(), region.size() * sizeof(RegionTally));
+        put(failure.data(), failure.size());
+        put(traj_set.data(), traj_set.size());
+        const std::size_t K = traj_set.size(), row = traj_row;
+        for (std::size_t a = 0; a < arms; ++a)
+            for (std::size_t k = 0; k < K; ++k)
+                if (traj_set[k]) put(&traj[(a * K + k) * row], row * sizeof(double));
+    }
+
+    void merge_saved(std::span<const std::byte> saved) override {
+        std::size_t at = 0;
+        auto get = [&](void* p, std::size_t n) {
+            if (at + n > saved.size())
+                throw std::runtime_error("a saved accumulator is shorter than its simulation's (" +
+                                         std::to_string(saved.size()) + " bytes)");
+            std::memcpy(p, saved.data() + at, n);
+            at += n;
+        };
+        GiniHistogram g;
+        auto get_gini = [&]() -> const GiniHistogram& {
+            g.clear();
+            std::int32_t range[2];
+            std::uint8_t over = 0;
+            get(range, sizeof range);
+            get(&over, 1);
+            if (range[0] < range[1]) {
+                if (range[0] < 0 || range[1] > kGiniBins) throw std::runtime_error("a saved Gini histogram is damaged");
+                get(g.n.data() + range[0], sizeof(std::int64_t) * static_cast<std::size_t>(range[1] - range[0]));
+                get(g.sum.data() + range[0], sizeof(std::int64_t) * static_cast<std::size_t>(range[1] - range[0]));
+                g.lo = range[0], g.hi = range[1];
+            }
+            g.overflow = over != 0;
+            return g;
+        };
+        std::lock_guard lock(mutex);
+        std::uint8_t any = 0;
+        get(&any, 1);
+        Tally x;
+        for (auto& t : tally) {
+            get(&x, sizeof x);
+            t.merge(x);
+        }
+        for (auto& h : gini) h.merge(get_gini());
+        get(&x, sizeof x);
+        start.merge(x);
+        start_gini.merge(get_gini());
+        std::int64_t c = 0;
+        for (auto& h : hist) {
+            get(&c, sizeof c);
+            h += c;
+        }
+        std::vector<std::int32_t> their_failing(failing.size());
+        get(their_failing.data(), their_failing.size() * sizeof(std::int32_t));
+        RegionTally r;
+        for (auto& t : region) {
+            get(&r, sizeof r);
+            t.merge(r);
+        }
+        std::vector<std::uint8_t> their_failure(failure.size());
+        get(their_failure.data(), their_failure.size());
+        if (any) failing = their_failing, failure = their_failure, merged = true;  // the same in every unit
+        std::vector<std::uint8_t> their_set(traj_set.size());
+        get(their_set.data(), their_set.size());
+        const std::size_t K = traj_set.size(), row = traj_row;
+        for (std::size_t a = 0; a < arms; ++a)
+            for (std::size_t k = 0; k < K; ++k)
+                if (their_set[k]) get(&traj[(a * K + k) * row], row * sizeof(double));
+        for (std::size_t k = 0; k < K; ++k) traj_set[k] |= their_set[k];
+        if (at != saved.size())
+            throw std::runtime_error("a saved accumulator is longer than its simulation's (" +
+                                     std::to_string(saved.size()) + " bytes)");
     }
 };
 
@@ -292,6 +402,9 @@ std::unique_ptr<run::Accumulator> HouseholdSimulation::make_accumulator() const 
     acc->hist.resize(A * schema_.histogram_cells());
     acc->traj.resize(A * schema_.trajectory_households.size() * kTrajectoryVars.size() * (T + 1));
     acc->failing.resize(T);
+    acc->traj_set.resize(schema_.trajectory_households.size());
+    acc->arms = A;
+    acc->traj_row = kTrajectoryVars.size() * (T + 1);
     const auto G = static_cast<std::size_t>(schema_.regions);
     acc->region.resize(A * T * G);
     acc->failure.resize(T * G);
@@ -391,6 +504,8 @@ public:
             // The same in every unit of the replication.
             for (std::size_t t = 0; t < T; ++t) acc.failing[t] = weather_.failing[t];
             if (!acc.failure.empty()) std::copy(weather_.failure.begin(), weather_.failure.end(), acc.failure.begin());
+            acc.merged = true;
+            for (const auto k : held_k_) acc.traj_set[k] = 1;
         }
         // The sample households of different units are different slots:
         // no lock needed.

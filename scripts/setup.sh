@@ -13,6 +13,9 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # tools
   hdf5-tools
+  # clusters (the mpi preset, docs/clusters.md): OpenMPI, parallel HDF5 (beside the serial one, which the
+  # default build keeps using), and a one-node Slurm with munge for the Slurm test
+  openmpi-bin libopenmpi-dev libhdf5-openmpi-dev slurm-wlm munge
   # Python post-processing (Debian's, never PyPI)
   python3 python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-pandas
   python3-matplotlib python3-scipy python3-pytest python3-nbclient python3-nbformat

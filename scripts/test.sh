@@ -5,7 +5,10 @@
 #  2. the C++ suite under AddressSanitizer + UndefinedBehaviorSanitizer;
 #  3. the release build with warnings as errors, and the whole suite under CTest
 #     (C++ with Catch2, Python with pytest), with the artel executable built
-#     by clang as well, whose results must be the same bit for bit.
+#     by clang as well, whose results must be the same bit for bit;
+#  4. the MPI build (preset mpi, warnings as errors): ranks under mpirun give
+#     the serial build's file, fail and resume; a one-node Slurm runs the
+#     sbatch script (tests/mpi/, docs/clusters.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -44,3 +47,10 @@ echo "== the executable built by clang too (tests/python/test_output.py compares
 scripts/build.sh clang | tail -n 1
 ARTEL_EXE_CLANG="$PWD/build/clang/artel" ctest --preset ci -j "$jobs"
 
+echo "== the MPI build (preset mpi): ranks under mpirun, and a one-node Slurm (docs/clusters.md)"
+mpi_start=$SECONDS
+cmake --preset mpi -DARTEL_WERROR=ON >/dev/null
+cmake --build --preset mpi -j "$jobs" --target artel | tail -n 1
+echo "MPI build: $((SECONDS - mpi_start)) s"
+ARTEL_SERIAL_EXE="$PWD/build/ci/artel" ctest --preset mpi -R '^mpi$'
+echo "MPI stage (build and tests): $((SECONDS - mpi_start)) s"

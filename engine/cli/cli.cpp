@@ -30,6 +30,7 @@
 #include "engine/h5/h5.hpp"
 #include "engine/output/checkpoint.hpp"
 #include "engine/output/result_writer.hpp"
+#include "engine/run/distributed.hpp"
 #include "engine/run/plan.hpp"
 #include "engine/run/progress.hpp"
 #include "engine/run/runner.hpp"
@@ -196,6 +197,8 @@ struct RunArgs {
 // checkpoint is intact up to its last sync, and a torn tail is cut on resume).
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_signal{0};
+// Whether the handler says that it stops (rank 0 of an MPI job says it for all).
+std::atomic<bool> g_signal_says{true};
 // Written before the handlers are installed and while they cannot run a
 // second time mid-update: a message buffer the handler only reads.
 std::string g_quit_text[2];
@@ -204,7 +207,7 @@ std::atomic<int> g_quit_index{-1};
 extern "C" void on_signal(int sig) {
     if (g_signal.load() != 0) {
         const int i = g_quit_index.load();
-        if (i >= 0) {
+        if (i >= 0 && g_signal_says.load()) {
             const auto ignored = write(STDERR_FILENO, g_quit_text[i].data(), g_quit_text[i].size());
             (void)ignored;
         }
@@ -213,8 +216,10 @@ extern "C" void on_signal(int sig) {
     g_signal.store(sig);
     g_stop.store(true);
     static const char msg[] = "\nartel: stopping after the work in flight (Ctrl-C again to quit at once)\n";
-    const auto ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)ignored;
+    if (g_signal_says.load()) {
+        const auto ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)ignored;
+    }
 }
 
 // The message a second signal prints: swapped in through the other buffer,
@@ -328,12 +333,12 @@ std::optional<RunFiles> open_for_resume(const output::OutputFiles& names, const 
     }
     const auto report = f.journal->resume(identity, schema, f.done);
     if (report.dropped_records > 0)  // said even with --quiet: finished work was lost
-        std::cerr << "artel: warning: the checkpoint is damaged at replication " << report.records << ": " << report.dropped_bytes
+        std::cerr << "artel: warning: the checkpoint is damaged after its " << report.records << " intact records: " << report.dropped_bytes
                   << " bytes (about " << report.dropped_records
                   << " finished replications) after its last intact record were cut away; they will be computed again\n";
     else if (report.dropped_bytes > 0 && !quiet)
         std::cerr << "artel: the checkpoint's last record was cut short when the run stopped (" << report.dropped_bytes
-                  << " bytes, cut away): replication " << report.records << " will be computed again\n";
+                  << " bytes, cut away): that replication will be computed again\n";
     f.replaces = f.journal->replaces();
     if (out_entry.kind != output::Entry::Kind::Regular) return f;
     const auto theirs = complete_result_identity(names.final);
@@ -383,7 +388,271 @@ RunFiles open_for_new_run(const output::OutputFiles& names, bool force, const ou
     return f;
 }
 
+// The replications the journal does not hold: a range when it holds a
+// prefix (always, when one process wrote it), else a list of whole
+// replications (an MPI run's journal, resumed by one process).
+void set_remaining(run::RunOptions& opt, std::vector<run::ReplicationRecord>& done, std::int64_t replications,
+                   std::size_t units) {
+    std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) { return a.replication < b.replication; });
+    const auto R = static_cast<std::uint64_t>(replications);
+    if (done.empty() || done.back().replication + 1 == done.size()) {
+        opt.first_replication = done.size();
+        opt.replications = R - done.size();
+        return;
+    }
+    std::size_t k = 0;
+    for (std::uint64_t r = 0; r < R; ++r) {
+        if (k < done.size() && done[k].replication == r) {
+            ++k;
+            continue;
+        }
+        opt.pieces.push_back({r, 0, units});
+    }
+}
+
+// ---- an MPI job: several ranks (engine/run/distributed.hpp) ----------------------
+
+// The exit code and message of what a rank threw, as main() would choose them.
+dist::Failure failure_of(std::exception_ptr e) {
+    dist::Failure f{dist::rank(), kExitFailure, ""};
+    try {
+        std::rethrow_exception(e);
+    } catch (const config::ConfigError& x) {
+        f.code = kExitUsage, f.message = x.what();
+    } catch (const output::ResumeRefused& x) {
+        f.code = kExitUsage, f.message = x.what();
+    } catch (const output::OutputBusy& x) {
+        f.code = kExitUsage, f.message = x.what();
+    } catch (const output::OutputRefused& x) {
+        f.code = kExitUsage, f.message = x.what();
+    } catch (const UsageError& x) {
+        f.code = kExitUsage, f.message = x.what();
+    } catch (const dist::Failure& x) {
+        f.code = x.code, f.message = x.message;
+    } catch (const std::exception& x) {
+        f.message = x.what();
+    } catch (...) {
+        f.message = "unknown failure";
+    }
+    return f;
+}
+
+// Every rank learns what went wrong on any rank; rank 0 says it (an empty
+// message: nothing to say, e.g. --dry-run). Returns the exit code, or -1 to go on.
+int settle(const std::optional<dist::Failure>& mine) {
+    const auto f = dist::agree(mine);
+    if (!f) return -1;
+    if (dist::is_root() && !f->message.empty()) {
+        std::cerr << "artel: error: ";
+        if (f->rank != 0) std::cerr << "rank " << f->rank << " of " << dist::size() << ": ";
+        std::cerr << f->message << "\n";
+    }
+    return f->code;
+}
+
+template <class Body>
+std::optional<dist::Failure> attempt(Body&& body) {
+    try {
+        body();
+        return std::nullopt;
+    } catch (...) {
+        return failure_of(std::current_exception());
+    }
+}
+
+// Rank 0's share of the records: into the journal first, then counted for
+// the file (digests, histograms); the rows are written by the rank that
+// made the record.
+class RootJournal final : public dist::RootSink {
+public:
+    RootJournal(output::CheckpointJournal& j, output::ResultWriter& w) : journal_(j), writer_(w) {}
+    void record(const run::ReplicationRecord& r) override {
+        journal_.append(r);
+        writer_.count_written_elsewhere(r);
+    }
+    void sync() override { journal_.sync(); }
+
+private:
+    output::CheckpointJournal& journal_;
+    output::ResultWriter& writer_;
+};
+
+// `artel run` on several ranks (mpirun -np N, srun). The output's rules are
+// those of one process (docs/running.md), kept by rank 0: it checks the
+// names, holds the journal (the lock), creates OUT.partial (O_EXCL) with
+// the layout and the journaled rows, and at the end computes the statistics
+// from the complete file, verifies it and renames it. Between, every rank
+// runs its share and writes its rows (dist::run). A refusal or failure on
+// any rank is said once, by rank 0, and every rank exits with its code.
+int cmd_run_ranks(ModelDriver& model, RunArgs args, const std::string& command_line) {
+    const bool root = dist::is_root();
+    const int ranks = dist::size();
+    PreparedRun prepared;
+    if (const int code = settle(attempt([&] {
+            try {
+                model.select_kernel(args.simd);
+            } catch (const std::invalid_argument& e) {
+                std::string known;
+                for (const auto& k : model.kernels()) known += (known.empty() ? "" : ", ") + k;
+                throw UsageError("--simd " + args.simd + ": " + e.what() + " (available here: auto, " + known + ")");
+            }
+            if (args.resume && args.force) throw UsageError("--resume and --force contradict each other: choose one");
+            if (args.out.empty()) throw UsageError("-o: the output file name is empty: give one, e.g. -o results.h5");
+            if (args.replications > 0) args.sets.push_back("run.replications=" + std::to_string(args.replications));
+            if (args.seed) args.sets.push_back("run.seed=" + *args.seed);
+            prepared = model.prepare(args.file, args.sets);
+            prepared.metadata.command_line = command_line;
+        }));
+        code >= 0)
+        return code;
+    const auto& sim = *prepared.simulation;
+    const auto& schema = sim.schema();
+    const fs::path out = args.out;
+    const auto names = output::output_files(out);
+    const auto resume_cmd = resume_command(command_line);
+    SignalGuard signals;
+
+    // Rank 0: the checks, the journal, the partial file with its layout.
+    std::optional<RunFiles> files;
+    std::optional<output::ResultWriter> writer;
+    std::vector<std::uint64_t> remaining;
+    const output::JournalIdentity identity{prepared.metadata.scenario_text, kEngineVersion, kGitRevision};
+    std::optional<dist::Failure> mine;
+    if (root) {
+        mine = attempt([&] {
+            if (!args.resume) (void)output::check_output(out, args.force);
+            struct stat a {}, b {};
+            if (stat(args.file.c_str(), &a) == 0 && stat(out.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
+                a.st_ino == b.st_ino)
+                throw UsageError("output '" + out.string() + "' is the scenario file itself: choose another name");
+            output::check_derived(names.checkpoint);
+            output::check_derived(names.partial);
+            const auto plan = run::make_plan(sim, args.threads, prepared.work, ranks);
+            const auto avail = run::available_memory();
+            if (args.dry_run) {
+                std::cout << "plan for " << args.file << " on " << ranks << " ranks:\n"
+                          << "  arms x replications x years:  " << schema.n_arms() << " x " << schema.replications
+                          << " x " << schema.years << "\n"
+                          << "  work:                         " << run::si(plan.work) << " " << prepared.work_unit
+                          << "\n"
+                          << "  threads per rank:             " << plan.threads << "\n"
+                          << "  kernel:                       " << model.kernel() << "\n"
+                          << "  estimated peak memory per rank: " << bytes(plan.memory_other_rank.peak())
+                          << ", rank 0: " << bytes(plan.memory.peak()) << " (available on rank 0's node: "
+                          << bytes(double(avail)) << ")\n"
+                          << "    rank 0: " << run::describe(plan.memory) << "\n"
+                          << "    others: " << run::describe(plan.memory_other_rank) << "\n"
+                          << "  estimated output size:        at most " << bytes(plan.output)
+                          << " (the rows uncompressed: parallel HDF5 1.10 writes no compressed chunks)\n"
+                          << "  estimated run time:           " << run::duration(plan.seconds) << "\n";
+                throw dist::Failure{0, kExitOk, ""};
+            }
+            if (g_stop) throw UsageError("interrupted before the run began: nothing was written");
+            if (args.resume) {
+                files = open_for_resume(names, identity, schema, args.quiet);
+                if (!files) throw dist::Failure{0, kExitOk, ""};
+            } else {
+                files.emplace(open_for_new_run(names, args.force, identity, schema, args.quiet));
+            }
+            auto& done = files->done;
+            std::sort(done.begin(), done.end(), [](const auto& x, const auto& y) { return x.replication < y.replication; });
+            set_quit_message("\nartel: stopped at once: the replications finished so far are kept in '" +
+                             names.checkpoint.string() + "'.\nResume with:\n  " + resume_cmd + "\n");
+            output::remove_stale_partial(names.partial);
+            writer.emplace(out, schema, prepared.metadata, /*parallel_rows=*/true);
+            for (const auto& r : done) writer->consume(r);
+            writer->hand_over();
+            std::size_t k = 0;
+            for (std::uint64_t r = 0; r < std::uint64_t(schema.replications); ++r) {
+                if (k < done.size() && done[k].replication == r) ++k;
+                else remaining.push_back(r);
+            }
+            if (!args.quiet) {
+                std::cerr << "artel " << kEngineVersion << ": " << schema.n_arms() << " arms x "
+                          << schema.replications << " replications x " << schema.years << " years, "
+                          << run::si(prepared.work) << " " << prepared.work_unit << ", kernel " << model.kernel()
+                          << ", " << ranks << " ranks x " << plan.threads << " threads -> " << out.string() << "\n";
+                if (!done.empty())
+                    std::cerr << "resuming: " << done.size() << " of " << schema.replications
+                              << " replications were finished\n";
+            }
+        });
+    }
+    // (a dist::Failure thrown above with code 0 is an early exit: nothing to do)
+    if (const int code = settle(mine); code >= 0) return code;
+    dist::broadcast(remaining);
+
+    run::ProgressMode mode = run::ProgressMode::Auto;
+    if (args.quiet) mode = run::ProgressMode::Quiet;
+    else if (args.progress == "terminal") mode = run::ProgressMode::Terminal;
+    else if (args.progress == "log") mode = run::ProgressMode::Log;
+    const double per_rep = prepared.work / double(schema.replications);
+    run::Progress progress(per_rep * double(remaining.size()), prepared.work_unit,
+                           root ? mode : run::ProgressMode::Quiet);
+    std::optional<RootJournal> sink;
+    if (root) sink.emplace(*files->journal, *writer);
+    dist::RunOptions opt;
+    opt.threads = args.threads;
+    opt.remaining = remaining;
+    opt.partial = names.partial;
+    opt.progress = &progress;
+    opt.stop = &g_stop;
+    opt.signal = &g_signal;
+    opt.sink = root ? &*sink : nullptr;
+    const auto summary = dist::run(sim, opt);
+    const std::uint64_t finished = std::uint64_t(schema.replications) - remaining.size() + summary.records;
+    if (summary.failure) {
+        if (root) {
+            const auto& f = *summary.failure;
+            std::cerr << "artel: error: rank " << f.rank << " of " << ranks << ": " << f.message
+                      << "\nartel: every rank stopped; finished replications are kept in '"
+                      << names.checkpoint.string()
+                      << "'; after fixing the cause, resume (with mpirun or srun, on any number of ranks) with:\n  "
+                      << resume_cmd << "\n";
+        }
+        return kExitFailure;
+    }
+    if (summary.stopped) {
+        if (root)
+            std::cerr << interrupted_message(finished, schema.replications, names.checkpoint, resume_cmd);
+        return signal_exit_code(summary.signal);
+    }
+    // Rank 0: the statistics from the complete file, the check, the rename.
+    if (root) {
+        mine = attempt([&] {
+            try {
+                writer->take_back();
+                writer->finish(files->replaces);
+                files->journal->remove();
+            } catch (const output::OutputAppeared& e) {
+                throw RunFailed(e.what());
+            } catch (const std::exception& e) {
+                throw RunFailed(std::string(e.what()) + "\nartel: finished replications are kept in '" +
+                                names.checkpoint.string() + "'; after fixing the cause, resume with:\n  " +
+                                resume_cmd);
+            }
+            progress.set_done(per_rep * double(remaining.size()));
+            progress.finish();
+        });
+    }
+    if (const int code = settle(mine); code >= 0) return code;
+    if (root && !args.quiet) {
+        std::cout << "results: " << fs::absolute(out).string() << "\n";
+        print_headlines(out, model, std::cout);
+        std::cout << "(" << run::si(per_rep * double(remaining.size()) / summary.seconds) << " " << prepared.work_unit
+                  << "/s on " << ranks << " ranks; to rank 0: " << bytes(summary.record_bytes) << " of records";
+        if (summary.pieces_sent > 0)
+            std::cout << ", " << summary.pieces_sent << " pieces of split replications (" << bytes(summary.piece_bytes)
+                      << ")";
+        std::cout << "; " << summary.rounds << (summary.rounds == 1 ? " round" : " rounds") << " of collective writes ("
+                  << summary.writes << " H5Dwrite per rank, " << fixed(summary.write_seconds, 2)
+                  << " s with opening and closing); inspect with: artel info " << out.string() << ")\n";
+    }
+    return kExitOk;
+}
+
 int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
+    if (dist::size() > 1) return cmd_run_ranks(model, std::move(args), command_line);
     try {
         model.select_kernel(args.simd);
     } catch (const std::invalid_argument& e) {
@@ -451,7 +720,8 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
         files.emplace(open_for_new_run(names, args.force, identity, schema, args.quiet));
     }
     auto& journal = *files->journal;
-    const auto& done = files->done;
+    auto& done = files->done;
+    std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) { return a.replication < b.replication; });
     set_quit_message("\nartel: stopped at once: the replications finished so far are kept in '" +
                      names.checkpoint.string() + "'.\nResume with:\n  " + resume_cmd + "\n");
 
@@ -491,8 +761,7 @@ int cmd_run(ModelDriver& model, RunArgs args, const std::string& command_line) {
         JournaledWriter sink(journal, writer);
         run::RunOptions opt;
         opt.threads = args.threads;
-        opt.first_replication = done.size();
-        opt.replications = std::uint64_t(schema.replications) - done.size();
+        set_remaining(opt, done, schema.replications, sim.units_per_replication());
         opt.progress = &progress;
         opt.stop = &g_stop;
         const auto summary = run::run_replications(sim, opt, sink);
@@ -761,6 +1030,9 @@ CLI::Validator whole_number(std::int64_t lo, std::int64_t hi, const std::string&
 }  // namespace
 
 int main(int argc, char** argv, ModelDriver& model) {
+    // MPI, when a launcher started this process in an MPI build (a no-op otherwise).
+    dist::Environment ranks(argc, argv);
+    g_signal_says = dist::is_root();
     // A file-size limit (ulimit -f) then fails a write with EFBIG, reported
     // like a full disk, instead of killing the process.
     std::signal(SIGXFSZ, SIG_IGN);

@@ -228,6 +228,10 @@ std::string from_fixed(const char* p, std::size_t size, H5T_str_t pad) {
 
 void close_id(hid_t id) {
     switch (H5Iget_type(id)) {
+        case H5I_BADID:
+            // Already gone: the parallel HDF5 library shuts down in
+            // MPI_Finalize, before the destructors of function statics run.
+            break;
         case H5I_FILE:
             H5Fclose(id);
             break;
@@ -682,8 +686,8 @@ Dataset Group::create_dataset(std::string_view name, std::vector<hsize_t> dims,
                                       ? H5Screate(H5S_SCALAR)
                                       : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                                   what));
-    detail::Handle own_dcpl;  // a chunked dataset's; contiguous ones share one
-    if (!options.chunk.empty()) own_dcpl = dataset_create<T>(what());
+    detail::Handle own_dcpl;  // a chunked or early-allocated dataset's; other contiguous ones share one
+    if (!options.chunk.empty() || options.allocate_early) own_dcpl = dataset_create<T>(what());
     const hid_t dcpl = own_dcpl.valid() ? own_dcpl.get() : shared_contiguous_create<T>();
 
     if (options.deflate < 0 || options.deflate > 9)
@@ -708,6 +712,7 @@ Dataset Group::create_dataset(std::string_view name, std::vector<hsize_t> dims,
             if (options.deflate > 0) check(H5Pset_deflate(dcpl, static_cast<unsigned>(options.deflate)), what);
         }
     }
+    if (options.allocate_early) check(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY), what);
     detail::Handle ds(created(H5Dcreate2(loc, std::string(name).c_str(), Traits<T>::file(), space.get(),
                                          H5P_DEFAULT, dcpl, H5P_DEFAULT),
                               *this, name, what));

@@ -131,6 +131,9 @@ struct DatasetOptions {
     std::vector<hsize_t> chunk{};  // empty = contiguous; else one extent per axis
     int deflate = 0;               // 0 = none, 1..9 = zlib level; needs chunk
     bool shuffle = false;          // byte shuffle before deflate; needs chunk
+    // Storage allocated (and filled) when the dataset is created, not when
+    // first written: what processes writing it with parallel HDF5 need.
+    bool allocate_early = false;
 };
 
 // How a dataset's chunks are stored: what filter_chunk needs.

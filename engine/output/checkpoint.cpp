@@ -276,12 +276,17 @@ ResumeReport CheckpointJournal::resume(const JournalIdentity& id, const run::Res
 
     ResumeReport report;
     records.clear();
+    // Records come in replication order from one process, in the order they
+    // reached rank 0 from several (engine/mpi/): any order, each replication
+    // once. The first record that is not whole, intact and new ends the
+    // journal.
+    std::vector<bool> seen(static_cast<std::size_t>(s.replications), false);
     long good_end = std::ftell(file_);
-    for (std::uint64_t expected = 0; expected < s.replications; ++expected) {
+    for (;;) {
         std::uint32_t magic_r = 0;
         std::uint64_t rep = 0, bytes = 0, checksum = 0;
         if (!read_exact(file_, &magic_r, 4) || magic_r != kRecordMagic || !read_exact(file_, &rep, 8) ||
-            !read_exact(file_, &bytes, 8) || rep != expected)
+            !read_exact(file_, &bytes, 8) || rep >= s.replications || seen[static_cast<std::size_t>(rep)])
             break;
         const bool traj = rep < s.traj_reps;
         if (bytes != s.payload(traj)) break;
@@ -297,14 +302,21 @@ ResumeReport CheckpointJournal::resume(const JournalIdentity& id, const run::Res
                   read_exact(file_, r.regions.data(), r.regions.size() * 8) && read_exact(file_, &checksum, 8);
         if (!ok) break;
         if (record_checksum(r) != checksum) break;
+        seen[static_cast<std::size_t>(rep)] = true;
         records.push_back(std::move(r));
         good_end = std::ftell(file_);
     }
     report.records = records.size();
     report.dropped_bytes = h->bytes - static_cast<std::uint64_t>(good_end);
-    for (std::uint64_t rep = report.records, left = report.dropped_bytes;
-         rep < s.replications && left >= s.record_bytes(rep < s.traj_reps); ++rep) {
-        left -= s.record_bytes(rep < s.traj_reps);
+    // Whole records the dropped bytes would hold: in order, those that come
+    // next in replication order (the journal of one process); then at the
+    // size of a record without trajectories.
+    std::uint64_t next = 0;
+    while (next < s.replications && seen[static_cast<std::size_t>(next)]) ++next;
+    for (std::uint64_t rep = next, left = report.dropped_bytes; left > 0; ++rep) {
+        const auto size = s.record_bytes(rep < s.traj_reps);
+        if (left < size) break;
+        left -= size;
         ++report.dropped_records;
     }
     // Cut a torn or damaged tail so that appends continue from the last

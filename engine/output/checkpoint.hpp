@@ -1,6 +1,7 @@
 // The checkpoint journal of a run: every finished replication's record,
-// appended in replication order to OUT.checkpoint with a checksum, and synced
-// to disk after every batch. It survives anything, SIGKILL included: a record
+// appended to OUT.checkpoint with a checksum (in replication order by one
+// process; in the order they reach rank 0 in an MPI run), and synced to disk
+// after every batch. It survives anything, SIGKILL included: a record
 // cut short by a kill or a full disk fails its checksum and is dropped (and
 // the resume says how much was dropped), and everything before it is kept.
 // `artel run --resume` rebuilds the HDF5 file from the journal and carries
@@ -42,7 +43,7 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& final_path);
 
 // What a resume found in the journal.
 struct ResumeReport {
-    std::uint64_t records = 0;        // intact records, replications 0 .. records-1
+    std::uint64_t records = 0;        // intact records (replications 0 .. records-1 when written by one process)
     std::uint64_t dropped_bytes = 0;  // after them: a torn or damaged tail, cut away
     // Whole records the dropped bytes would hold at their expected sizes: 0
     // for a record torn by a stop (the usual end of a killed run), more when
@@ -93,8 +94,9 @@ public:
     // existing output that --force agreed to replace (or none).
     void start(const JournalIdentity& id, const run::ResultSchema& schema, FileId replaces);
     // For resuming: checks the identity (throws ResumeRefused naming what
-    // differs), reads every intact record into `records`, cuts anything after
-    // them and leaves the journal ready for appends.
+    // differs), reads every intact record into `records` (in journal order:
+    // any order of replications, each once), cuts anything after them and
+    // leaves the journal ready for appends.
     ResumeReport resume(const JournalIdentity& id, const run::ResultSchema& schema,
                         std::vector<run::ReplicationRecord>& records);
 

@@ -118,9 +118,10 @@ std::uint64_t row_digest(std::size_t dataset, std::uint64_t row, std::span<const
     return h;
 }
 
+}  // namespace
+
 using RowDataset = RowDigests::RowDataset;
 
-// The per-replication datasets, in one fixed order.
 std::vector<RowDataset> row_datasets(const run::ResultSchema& s) {
     std::vector<RowDataset> out;
     const bool traj = s.trajectory_replications > 0 && !s.trajectory_households.empty();
@@ -145,7 +146,6 @@ std::vector<RowDataset> row_datasets(const run::ResultSchema& s) {
     return out;
 }
 
-// Record r's row of dataset d (empty: r has no row there).
 void record_row(const run::ResultSchema& s, const RowDataset& d, const run::ReplicationRecord& r,
                 std::vector<double>& row) {
     const std::size_t T = static_cast<std::size_t>(s.years), S = s.series.size(), E = s.events.size();
@@ -177,7 +177,6 @@ void record_row(const run::ResultSchema& s, const RowDataset& d, const run::Repl
     }
 }
 
-}  // namespace
 
 RowDigests::RowDigests(const run::ResultSchema& schema)
     : schema_(schema), sets_(row_datasets(schema)), digest_(sets_.size(), 0) {}
@@ -223,6 +222,7 @@ std::string RowDigests::check_file(const std::filesystem::path& path) const {
 
 struct ResultWriter::Impl {
     run::ResultSchema schema;
+    bool parallel_rows = false;  // rows datasets for parallel HDF5: not compressed, allocated early
     std::uint64_t seed = 0;
     std::optional<RowDigests> digests;
     std::optional<h5::File> file;
@@ -247,6 +247,13 @@ struct ResultWriter::Impl {
     hsize_t unflushed_lo = std::numeric_limits<hsize_t>::max(), unflushed_hi = 0;
 
     void create_layout(const RunMetadata& meta);
+    void open_layout();  // the handles create_layout keeps, of a file made before
+    h5::DatasetOptions rows_options(hsize_t rows, hsize_t cols) const {
+        if (!parallel_rows) return rows_chunked(rows, cols);
+        auto o = rows_chunked(rows, cols);
+        o.deflate = 0, o.shuffle = false, o.allocate_early = true;
+        return o;
+    }
     void create_uncertainty_layout(h5::Group& root, const std::vector<std::int64_t>& rep_values);
     void create_regions_layout(ArmGroups& g, const std::vector<std::int64_t>& rep_values,
                                const std::vector<std::int64_t>& year_values);
@@ -329,7 +336,7 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
         auto year_scale = make_scale(g.series, "year", year_values, "calendar year", "year (end of)");
         year_scale.set_attr("axis", std::string("T"));
         for (const auto& info : s.series) {
-            auto d = g.series.create_dataset<double>(info.name, {R, T}, rows_chunked(R, T));
+            auto d = g.series.create_dataset<double>(info.name, {R, T}, rows_options(R, T));
             describe(d, info.unit, info.description);
             g.series_ds.push_back(std::move(d));
         }
@@ -340,7 +347,7 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
         auto rep_scale_start = make_scale(g.start, "replication", rep_values, "", "replication");
         for (const auto& info : s.series) {
             if (!info.has_start) continue;
-            auto d = g.start.create_dataset<double>(info.name, {R}, rows_chunked(R, 0));
+            auto d = g.start.create_dataset<double>(info.name, {R}, rows_options(R, 0));
             describe(d, info.unit, info.description);
             g.start_ds.push_back(std::move(d));
         }
@@ -349,7 +356,7 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
         g.events = g.arm.create_group("events");
         auto rep_scale_events = make_scale(g.events, "replication", rep_values, "", "replication");
         for (const auto& info : s.events) {
-            auto d = g.events.create_dataset<double>(info.name, {R}, rows_chunked(R, 0));
+            auto d = g.events.create_dataset<double>(info.name, {R}, rows_options(R, 0));
             describe(d, info.unit, info.description);
             if (info.year_index) {
                 // "never" is T: a missing value (CF), so that a mean of the years cannot count it as one
@@ -376,7 +383,9 @@ void ResultWriter::Impl::create_layout(const RunMetadata& meta) {
             for (std::size_t v = 0; v < s.trajectory_vars.size(); ++v) {
                 const auto& var = s.trajectory_vars[v];
                 const run::TrajectoryVarInfo* info = v < s.trajectory_info.size() ? &s.trajectory_info[v] : nullptr;
-                auto d = g.trajectories.create_dataset<double>(var, {M, K, T + 1}, {});
+                h5::DatasetOptions contiguous;
+                contiguous.allocate_early = parallel_rows;
+                auto d = g.trajectories.create_dataset<double>(var, {M, K, T + 1}, contiguous);
                 d.set_attr("long_name", info && !info->description.empty() ? info->description : "household " + var);
                 if (info && !info->unit.empty()) d.set_attr("units", info->unit);
                 if (info && !info->flag_values.empty()) {
@@ -432,7 +441,7 @@ void ResultWriter::Impl::create_uncertainty_layout(h5::Group& root, const std::v
                                           "every arm; attributes: its prior"));
     auto rep_scale = make_scale(g, "replication", rep_values, "", "replication");
     for (const auto& info : s.parameters) {
-        auto d = g.create_dataset<double>(info.name, {R}, rows_chunked(R, 0));
+        auto d = g.create_dataset<double>(info.name, {R}, rows_options(R, 0));
         describe(d, info.unit, info.description);
         d.set_attr("prior", info.prior);
         d.set_attr("prior_dist", info.dist);
@@ -441,6 +450,30 @@ void ResultWriter::Impl::create_uncertainty_layout(h5::Group& root, const std::v
         parameter_ds.push_back(std::move(d));
     }
     attach_all(parameter_ds, {&rep_scale});
+}
+
+void ResultWriter::Impl::open_layout() {
+    const auto& s = schema;
+    auto root = file->root();
+    arms.clear();
+    parameter_ds.clear();
+    for (const auto& name : s.arms) {
+        ArmGroups g;
+        g.arm = root.open_group("arms/" + name);
+        g.series = g.arm.open_group("series");
+        for (const auto& info : s.series) g.series_ds.push_back(g.series.open_dataset(info.name));
+        g.start = g.arm.open_group("start");
+        for (const auto& info : s.series)
+            if (info.has_start) g.start_ds.push_back(g.start.open_dataset(info.name));
+        g.events = g.arm.open_group("events");
+        for (const auto& info : s.events) g.event_ds.push_back(g.events.open_dataset(info.name));
+        if (g.arm.has("trajectories")) {
+            g.trajectories = g.arm.open_group("trajectories");
+            for (const auto& var : s.trajectory_vars) g.traj_ds.push_back(g.trajectories.open_dataset(var));
+        }
+        arms.push_back(std::move(g));
+    }
+    for (const auto& info : s.parameters) parameter_ds.push_back(root.open_dataset("uncertainty/" + info.name));
 }
 
 namespace {
@@ -848,9 +881,10 @@ void ResultWriter::Impl::write_histograms() {
 }
 
 ResultWriter::ResultWriter(std::filesystem::path final_path, const run::ResultSchema& schema,
-                           const RunMetadata& meta)
+                           const RunMetadata& meta, bool parallel_rows)
     : impl_(std::make_unique<Impl>()), final_(std::move(final_path)), temp_(partial_path(final_)) {
     impl_->schema = schema;
+    impl_->parallel_rows = parallel_rows;
     impl_->seed = meta.seed;
     impl_->digests.emplace(schema);
     impl_->file.emplace(h5::File::create_new(temp_));
@@ -948,6 +982,30 @@ void ResultWriter::batch_done() {
     root.set_attr("replications_written", static_cast<std::int64_t>(im.written));
     im.file->flush();
     im.unflushed_lo = std::numeric_limits<hsize_t>::max(), im.unflushed_hi = 0;
+}
+
+void ResultWriter::hand_over() {
+    auto& im = *impl_;
+    im.write_pending();
+    im.arms.clear();
+    im.parameter_ds.clear();
+    im.file->close();
+    im.file.reset();
+    // Everything is on disk: no chunk of the rows is HDF5's to write later.
+    im.unflushed_lo = std::numeric_limits<hsize_t>::max(), im.unflushed_hi = 0;
+}
+
+void ResultWriter::count_written_elsewhere(const run::ReplicationRecord& rec) {
+    auto& im = *impl_;
+    im.digests->add(rec);
+    for (std::size_t i = 0; i < im.histograms.size(); ++i) im.histograms[i] += rec.histograms[i];
+    ++im.written;
+}
+
+void ResultWriter::take_back() {
+    auto& im = *impl_;
+    im.file.emplace(h5::File::open_rw(temp_));
+    im.open_layout();
 }
 
 void ResultWriter::finish(FileId replaces) {

@@ -67,6 +67,13 @@ private:
     std::uint64_t records_ = 0;
 };
 
+// The per-replication datasets of a schema, in one fixed order (the
+// digests', and the order in which MPI ranks write them), and record r's row
+// of one of them (empty when r has none there: trajectories).
+std::vector<RowDigests::RowDataset> row_datasets(const run::ResultSchema& schema);
+void record_row(const run::ResultSchema& schema, const RowDigests::RowDataset& dataset,
+                const run::ReplicationRecord& record, std::vector<double>& row);
+
 // A result file that does not hold what was written to it.
 class ResultUnverified : public std::runtime_error {
 public:
@@ -77,13 +84,28 @@ class ResultWriter final : public run::RecordSink {
 public:
     // Creates OUT.partial, which must not exist (O_EXCL: a link planted at
     // the name is never followed).
-    ResultWriter(std::filesystem::path final_path, const run::ResultSchema& schema, const RunMetadata& meta);
+    //
+    // `parallel_rows`: the per-replication datasets are made for MPI ranks to
+    // write with parallel HDF5 (engine/mpi/): chunked as usual but not
+    // compressed (HDF5 1.10's parallel writes of compressed chunks hang,
+    // docs/clusters.md), their storage allocated when created.
+    ResultWriter(std::filesystem::path final_path, const run::ResultSchema& schema, const RunMetadata& meta,
+                 bool parallel_rows = false);
     ~ResultWriter() override;
     ResultWriter(const ResultWriter&) = delete;
     ResultWriter& operator=(const ResultWriter&) = delete;
 
     void consume(const run::ReplicationRecord& record) override;
     void batch_done() override;
+    // An MPI run (engine/mpi/), on rank 0: hand_over() writes the rows
+    // consumed so far and closes the file, for the ranks to open it with
+    // parallel HDF5 and write the rows of the records they make; each of
+    // those records is counted (digests, histograms) with
+    // count_written_elsewhere(); take_back() opens the file again, after the
+    // ranks have closed it, for finish().
+    void hand_over();
+    void count_written_elsewhere(const run::ReplicationRecord& record);
+    void take_back();
     // Writes statistics, histograms and the completion mark, closes the
     // file, reads it back to verify it (ResultUnverified if it does not hold
     // every record consumed) and renames it to the final name, replacing

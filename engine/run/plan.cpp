@@ -136,12 +136,15 @@ std::string bytes(double b) {
 
 double MemoryEstimate::peak() const { return fixed + file + std::max(workers + accumulators + records, statistics); }
 
-Plan make_plan(const Simulation& sim, int threads, double work) {
+Plan make_plan(const Simulation& sim, int threads, double work, int ranks) {
     const auto& s = sim.schema();
     Plan p;
     p.threads = threads > 0 ? threads : omp_get_max_threads();
     p.work = work;
-    p.batch = auto_batch(sim, p.threads, static_cast<std::uint64_t>(s.replications));
+    p.ranks = std::max(1, ranks);
+    // A rank's share: replications / ranks (at least a piece of one).
+    const auto per_rank = static_cast<std::uint64_t>((s.replications + p.ranks - 1) / p.ranks);
+    p.batch = auto_batch(sim, p.threads, std::max<std::uint64_t>(1, per_rank));
     p.layout = count_layout(s);
     const FileLayout& layout = p.layout;
 
@@ -159,6 +162,25 @@ Plan make_plan(const Simulation& sim, int threads, double work) {
     // Two variables read back (R x T each) besides the datasets held open.
     m.statistics = layout.statistics * kStatisticsObjectBytes + 2.0 * double(s.replications) * double(s.years) * 8;
 
+    if (p.ranks > 1) {
+        // Every rank holds the rows of its records until the next round of
+        // collective writes (at most 32 MiB, engine/mpi/distributed.cpp),
+        // and up to two split replications' accumulators being merged.
+        const double held = std::min(32.0 * (1 << 20), double(per_rank) * record_bytes(s, false));
+        auto& o = p.memory_other_rank;
+        o.fixed = kFixedBytes;
+        o.workers = m.workers;
+        o.accumulators = m.accumulators + 2.0 * double(sim.accumulator_bytes());
+        o.records = held + 2 * record_bytes(s, false);
+        // the rows datasets, open on every rank (the file's metadata cache as rank 0's)
+        const double rows_open = double(s.n_arms()) * (double(s.series.size()) * 2 + double(s.events.size())) +
+                                 double(s.parameters.size());
+        o.file = std::min(kMetadataCacheBytes, layout.objects * kMetadataCacheBytesPerObject) +
+                 rows_open * kOpenObjectBytes;
+        m.accumulators = o.accumulators;
+        m.records += held;
+    }
+
     // The rows are compressed (deflate with shuffle): counted uncompressed.
     p.output = kFileFixedBytes + layout.objects * kFileObjectBytes + layout.values + layout.rows;
 
@@ -173,7 +195,7 @@ Plan make_plan(const Simulation& sim, int threads, double work) {
     worker->merge(*acc);
     const double unit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double units = double(s.replications) * double(sim.units_per_replication());
-    p.seconds = unit_seconds * double(s.n_arms()) * units / p.threads + layout.objects * kWriterSecondsPerObject;
+    p.seconds = unit_seconds * double(s.n_arms()) * units / p.threads / p.ranks + layout.objects * kWriterSecondsPerObject;
     return p;
 }
 

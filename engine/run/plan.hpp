@@ -54,11 +54,18 @@ struct Plan {
     // The simulation, from one timed work unit, and the writer's bookkeeping
     // per dataset; rough (the writer's share grows faster than the arms).
     double seconds = 0;
+    // An MPI job of `ranks` ranks (engine/mpi/): `memory` is rank 0's (it
+    // also makes the file's layout and, at the end, the statistics);
+    // `memory_other_rank` that of each of the others (its threads, its
+    // window of accumulators, the rows it holds for the next collective
+    // write, the parallel file's open datasets).
+    int ranks = 1;
+    MemoryEstimate memory_other_rank;
 };
 
 // `threads`: 0 for OpenMP's default. `work`: of the whole run, as the
 // driver counts it.
-Plan make_plan(const Simulation& sim, int threads, double work);
+Plan make_plan(const Simulation& sim, int threads, double work, int ranks = 1);
 
 // "fixed 25.0 MiB, workers 1.2 MiB, ...": the parts of the estimate.
 std::string describe(const MemoryEstimate& m);

@@ -16,6 +16,8 @@ class Progress {
 public:
     Progress(double total_work, std::string unit, ProgressMode mode, std::FILE* out = stderr);
     void advance(double work);
+    // The work done so far, counted elsewhere (an MPI job's, engine/mpi/).
+    void set_done(double work) { done_.store(work, std::memory_order_relaxed); }
     // Prints if enough time has passed since the last line (call often).
     void report();
     // The final line (rate and wall time), unless quiet.

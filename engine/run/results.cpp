@@ -1,6 +1,9 @@
 #include "engine/run/results.hpp"
 
 #include <limits>
+#include <stdexcept>
+
+#include "engine/run/simulation.hpp"
 
 namespace artel::run {
 
@@ -24,6 +27,14 @@ void ReplicationRecord::shape(const ResultSchema& s, bool with_trajectories) {
                             std::numeric_limits<double>::quiet_NaN());
     else
         trajectories.clear();
+}
+
+void Accumulator::save(std::vector<std::byte>&) const {
+    throw std::logic_error("this model's replications cannot be split between processes (Accumulator::save)");
+}
+
+void Accumulator::merge_saved(std::span<const std::byte>) {
+    throw std::logic_error("this model's replications cannot be split between processes (Accumulator::merge_saved)");
 }
 
 }  // namespace artel::run

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -29,7 +30,51 @@ std::size_t auto_batch(const Simulation& sim, int threads, std::uint64_t replica
                                                               std::max<std::uint64_t>(1, replications)));
 }
 
+void RecordSink::consume_partial(std::uint64_t replication, const Accumulator&) {
+    throw std::logic_error("this sink takes whole replications only (replication " + std::to_string(replication) +
+                           " came in pieces)");
+}
+
 namespace {
+
+// The work of a run: its pieces in order, and the work items (units) they
+// hold, numbered from 0 across pieces. A range of whole replications is kept
+// as a range, so that it costs no memory however many replications it has.
+class WorkList {
+public:
+    WorkList(const RunOptions& opt, std::size_t units) : units_(std::max<std::size_t>(1, units)), opt_(opt) {
+        if (opt.pieces.empty()) return;
+        first_item_.reserve(opt.pieces.size() + 1);
+        std::uint64_t items = 0;
+        for (const auto& p : opt.pieces) {
+            if (p.units == 0 || p.first_unit + p.units > units_)
+                throw std::invalid_argument("run: a piece of replication " + std::to_string(p.replication) +
+                                            " holds units outside [0, " + std::to_string(units_) + ")");
+            first_item_.push_back(items);
+            items += p.units;
+        }
+        first_item_.push_back(items);
+    }
+    std::uint64_t size() const { return opt_.pieces.empty() ? opt_.replications : opt_.pieces.size(); }
+    std::uint64_t items() const { return opt_.pieces.empty() ? opt_.replications * units_ : first_item_.back(); }
+    Piece piece(std::uint64_t i) const {
+        if (opt_.pieces.empty()) return {opt_.first_replication + i, 0, units_};
+        return opt_.pieces[static_cast<std::size_t>(i)];
+    }
+    bool whole(std::uint64_t i) const { return opt_.pieces.empty() || piece(i).units == units_; }
+    // The piece that holds work item k, and the item's unit.
+    std::pair<std::uint64_t, std::size_t> locate(std::uint64_t k) const {
+        if (opt_.pieces.empty()) return {k / units_, static_cast<std::size_t>(k % units_)};
+        const auto it = std::upper_bound(first_item_.begin(), first_item_.end(), k) - 1;
+        const auto i = static_cast<std::uint64_t>(it - first_item_.begin());
+        return {i, opt_.pieces[static_cast<std::size_t>(i)].first_unit + static_cast<std::size_t>(k - *it)};
+    }
+
+private:
+    std::size_t units_;
+    const RunOptions& opt_;
+    std::vector<std::uint64_t> first_item_;  // per piece, and the total at the end
+};
 
 // A replication in flight: its accumulator and how many of its units have
 // yet to merge. On its own cache line, so that threads finishing units of
@@ -39,23 +84,23 @@ struct alignas(64) Slot {
     std::atomic<std::size_t> remaining{0};
 };
 
-// What the threads of one run share. Work item k is unit k % units of
-// replication k / units; replication r merges into slot r % window, which it
-// may take only once replication r - window has gone to the sink. Items are
-// handed out in increasing order, so the items of the replication a thread
-// waits for went to threads that wait for still older ones or for none, and a
-// thread merges the units it holds before it waits or takes a unit of a later
-// replication: the oldest replication in flight always completes, and no
-// thread waits for ever.
+// What the threads of one run share. Work item k is a unit of piece p
+// (WorkList::locate; for a range of replications, unit k % units of
+// replication k / units); piece p merges into slot p % window, which it may
+// take only once piece p - window has gone to the sink. Items are handed out
+// in increasing order, so the items of the piece a thread waits for went to
+// threads that wait for still older ones or for none, and a thread merges the
+// units it holds before it waits or takes a unit of a later piece: the oldest
+// piece in flight always completes, and no thread waits for ever.
 class InOrderRun {
 public:
     InOrderRun(const Simulation& sim, const RunOptions& opt, RecordSink& sink, std::size_t batch)
-        : sim_(sim), opt_(opt), sink_(sink), units_(sim.units_per_replication()), batch_(batch),
-          window_(static_cast<std::size_t>(std::min<std::uint64_t>(batch, opt.replications))),
-          items_(opt.replications * units_), slots_(window_) {
-        for (auto& slot : slots_) {
-            slot.acc = sim.make_accumulator();
-            slot.remaining.store(units_, std::memory_order_relaxed);
+        : sim_(sim), opt_(opt), sink_(sink), work_(opt, sim.units_per_replication()), batch_(batch),
+          window_(static_cast<std::size_t>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(batch, work_.size())))),
+          items_(work_.items()), slots_(window_) {
+        for (std::size_t i = 0; i < slots_.size(); ++i) {
+            slots_[i].acc = sim.make_accumulator();
+            if (i < work_.size()) slots_[i].remaining.store(work_.piece(i).units, std::memory_order_relaxed);
         }
     }
 
@@ -92,18 +137,19 @@ public:
         while (!stopping()) {
             const std::uint64_t k = next_.fetch_add(1);
             if (k >= items_) break;
-            const std::uint64_t rep = k / units_;
-            const auto unit = static_cast<std::size_t>(k % units_);
+            const auto [rep, unit] = work_.locate(k);  // rep: the piece
             // Before waiting for a slot: the replication held may be the one
             // whose completion frees it.
             if (rep != held && !merge_held()) return;
             wait_for_slot(rep);
             if (stopping()) break;
             try {
-                worker->run(opt_.first_replication + rep, unit);
+                if (work_.piece(rep).replication == fail_replication_)
+                    throw std::runtime_error("a failure injected by ARTEL_FAIL_REPLICATION (a test of how runs fail)");
+                worker->run(work_.piece(rep).replication, unit);
             } catch (const std::exception& e) {
                 // Name the unit of work so that it can be replayed alone.
-                const auto r = std::to_string(opt_.first_replication + rep);
+                const auto r = std::to_string(work_.piece(rep).replication);
                 fail(std::make_exception_ptr(UnitFailure("replication " + r + ", work unit " + std::to_string(unit) +
                                                          ": " + e.what() + " (replay it alone with --first-replication " +
                                                          r + " --replications 1)")));
@@ -136,7 +182,11 @@ public:
         if (failure_) std::rethrow_exception(failure_);
         RunSummary summary;
         summary.replications_done = consumed_;
-        summary.stopped = consumed_ < opt_.replications;
+        summary.stopped = consumed_ < work_.size();
+        for (std::uint64_t i = 0; i < consumed_ && !opt_.pieces.empty(); ++i) {
+            const auto p = work_.piece(i);
+            for (std::size_t u = 0; u < p.units; ++u) summary.work += sim_.work_per_unit(p.first_unit + u);
+        }
         return summary;
     }
 
@@ -192,15 +242,21 @@ private:
     // complete. One thread at a time: the draining one, or the calling one
     // after the parallel region.
     bool sink_next() {
-        if (consumed_ == opt_.replications) return false;
-        const std::uint64_t rep = consumed_;
-        Slot& slot = slots_[static_cast<std::size_t>(rep % window_)];
+        if (consumed_ == work_.size()) return false;
+        const std::uint64_t i = consumed_;
+        Slot& slot = slots_[static_cast<std::size_t>(i % window_)];
         if (slot.remaining.load(std::memory_order_acquire) != 0) return false;
-        sim_.finish_replication(opt_.first_replication + rep, *slot.acc, record_);
-        sink_.consume(record_);
+        const Piece piece = work_.piece(i);
+        if (work_.whole(i)) {
+            sim_.finish_replication(piece.replication, *slot.acc, record_);
+            sink_.consume(record_);
+        } else {
+            sink_.consume_partial(piece.replication, *slot.acc);
+        }
         ++consumed_;
         slot.acc->reset();
-        slot.remaining.store(units_, std::memory_order_relaxed);
+        if (i + window_ < work_.size())
+            slot.remaining.store(work_.piece(i + window_).units, std::memory_order_relaxed);
         {
             std::lock_guard lock(mutex_);
             released_.store(consumed_, std::memory_order_release);
@@ -218,7 +274,14 @@ private:
     const Simulation& sim_;
     const RunOptions& opt_;
     RecordSink& sink_;
-    const std::size_t units_, batch_, window_;
+    const WorkList work_;
+    const std::size_t batch_, window_;
+    // For the tests of failing runs (tests/mpi/): the units of this
+    // replication throw. Not a setting: nothing else reads it.
+    const std::uint64_t fail_replication_ = [] {
+        const char* v = std::getenv("ARTEL_FAIL_REPLICATION");
+        return v && *v ? std::strtoull(v, nullptr, 10) : ~std::uint64_t{0};
+    }();
     const std::uint64_t items_;
     std::vector<Slot> slots_;
     std::atomic<std::uint64_t> next_{0};  // the next work item to hand out
@@ -243,15 +306,17 @@ private:
 RunSummary run_replications(const Simulation& sim, const RunOptions& opt, RecordSink& sink) {
     const auto t0 = std::chrono::steady_clock::now();
     const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
-    const std::size_t batch = opt.batch_replications ? opt.batch_replications
-                                                     : auto_batch(sim, threads, opt.replications);
+    const std::uint64_t pieces = opt.pieces.empty() ? opt.replications : opt.pieces.size();
+    const std::size_t batch = opt.batch_replications ? opt.batch_replications : auto_batch(sim, threads, pieces);
     InOrderRun run(sim, opt, sink, batch);
 #pragma omp parallel num_threads(threads)
     run.work();
     RunSummary summary = run.finish();
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (std::size_t u = 0; u < sim.units_per_replication(); ++u) summary.work += sim.work_per_unit(u);
-    summary.work *= static_cast<double>(summary.replications_done);
+    if (opt.pieces.empty()) {
+        for (std::size_t u = 0; u < sim.units_per_replication(); ++u) summary.work += sim.work_per_unit(u);
+        summary.work *= static_cast<double>(summary.replications_done);
+    }
     return summary;
 }
 

@@ -8,8 +8,11 @@
 // thread-safe. That is what makes the output independent of the schedule.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <vector>
 
 #include "engine/run/results.hpp"
 
@@ -20,6 +23,15 @@ class Accumulator {
 public:
     virtual ~Accumulator() = default;
     virtual void reset() = 0;  // ready for another replication, no reallocation
+    // For a replication whose units ran in several processes (engine/mpi/):
+    // save() appends what the accumulator holds to `out`, and merge_saved()
+    // adds such bytes, saved by an accumulator of the same simulation and
+    // replication, to this one. The merge is as exact as a worker's merge,
+    // so a replication's record does not depend on how its units were split
+    // between processes. Not thread-safe against workers merging into it.
+    // The defaults refuse (a model that cannot split its replications).
+    virtual void save(std::vector<std::byte>& out) const;
+    virtual void merge_saved(std::span<const std::byte> saved);
 };
 
 // Per-thread working memory, allocated once and reused for every unit.
