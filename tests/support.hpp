@@ -17,6 +17,7 @@ struct MemorySink final : run::RecordSink {
 
 // Parameters with every mechanism off (a test switches on what it checks).
 inline model::Params all_off(model::Params p = {}) {
+    static_assert(sizeof(model::Mechanisms) == 9 * sizeof(bool), "a new switch must be switched off here too");
     p.mechanisms = {false, false, false, false, false, false, false, false, false};
     return p;
 }
