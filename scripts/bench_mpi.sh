@@ -15,6 +15,8 @@ exe=${ARTEL_MPI_EXE:-build/mpi/artel}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMPI_MCA_rmaps_base_oversubscribe=1
+# Each rank bound to its own cores, as many as its threads (mpirun binds a
+# rank to one core by default: a rank of 2 threads would run on one).
 # The default population (200 villages x 100 households), five arms, 20 years.
 scenario=configs/nep-1923.toml
 per_rank=${PER_RANK:-24}  # replications per rank (weak scaling) = 48 M household-years
@@ -37,7 +39,7 @@ for ((k = 0; k < repeat; ++k)); do
     out="$work/$name.h5"
     rm -f "$out"
     start=$(date +%s.%N)
-    OMP_NUM_THREADS=$threads mpirun --allow-run-as-root -np "$ranks" "$exe" run "$scenario" -o "$out" --quiet \
+    OMP_NUM_THREADS=$threads mpirun --allow-run-as-root -np "$ranks" --map-by "slot:PE=$threads" --bind-to core "$exe" run "$scenario" -o "$out" --quiet \
       --threads "$threads" --replications "$reps" $extra >/dev/null
     end=$(date +%s.%N)
     times[$name]+="$(echo "$end - $start" | bc) "
