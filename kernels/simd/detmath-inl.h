@@ -109,8 +109,8 @@ struct Lanes {
     hn::Vec<D> v[K];
 
     Lanes() = default;
-    // A constant of the text, in every lane.
-    HWY_INLINE Lanes(T c) {  // NOLINT(google-explicit-constructor)
+    // Implicit, so that a constant operand of the text stands for all lanes.
+    HWY_INLINE Lanes(T c) {
         ARTEL_K v[k] = hn::Set(D(), c);
     }
 
