@@ -49,12 +49,9 @@ struct NormalPair {
 // Box-Muller: r = sqrt(-2 log u0), z0 = r cos(2 pi u1), z1 = r sin(2 pi u1),
 // u0 = uniform01(w0), u1 = uniform01(w1). Since u0 >= 2^-33, |z| <= 6.66.
 inline NormalPair normal_pair(std::uint32_t w0, std::uint32_t w1) {
-    const double u0 = uniform01(w0);
-    const double u1 = uniform01(w1);
-    const double r = std::sqrt(-2.0 * dmath::log(u0));  // IEEE sqrt: correctly rounded
-    double s, c;
-    dmath::sincos_2pi(u1, s, c);
-    return {r * c, r * s};
+    NormalPair z;
+    dmath::lane::BoxMuller(dmath::lane::Double{}, uniform01(w0), uniform01(w1), z.z0, z.z1);
+    return z;
 }
 
 // Poisson(mean) by inversion of u = uniform01(w): the smallest k with
