@@ -43,8 +43,6 @@ void BlockState::copy_from(const BlockState& o) {
 
 void YearScratch::resize(std::size_t n) {
     coop_start.resize(n);
-    expelled.resize(n);
-    claimed.resize(n);
     need.resize(n);
     shortfall.resize(n);
 }

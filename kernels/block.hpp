@@ -54,8 +54,6 @@ struct BlockState {
 // Per-household scratch for one year, reused across years and arms.
 struct YearScratch {
     std::vector<std::int32_t> coop_start;  // status at the start of the year
-    std::vector<std::uint8_t> expelled;    // expelled this year (cannot rejoin)
-    std::vector<std::uint8_t> claimed;     // read HouseholdYear word 4 for a bonus claim this year
     std::vector<float> need;               // step 4's need, reused in step 6
     std::vector<float> shortfall;          // remaining shortfall within step 4
     // Step 5's binomials (rebuilt only when the arm's probabilities change).
