@@ -246,7 +246,7 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
                 if (village::store_opens(word, p)) vil.store[vi] = 1;
             } else if (village::store_closes(word, p, vil.A[vi])) {
                 vil.store[vi] = 0;
-                for (std::size_t i = b; i < e; ++i) hh.coop[i] = rules::store_closed<OneLane>(hh.size[i], hh.coop[i]);
+                for (std::size_t i = b; i < e; ++i) hh.coop[i] = reference::store_closed<OneLane>(hh.size[i], hh.coop[i]);
             }
         }
 
@@ -270,7 +270,7 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
                                                                      sigma_Hf, c2Hf)
                                          : 1.0f;
             rules::Flows<OneLane> f{};
-            rules::year_first_pass(l, h, y, rv, E, sums, f);
+            reference::year_first_pass(l, h, y, rv, E, sums, f);
             store(h, s, i);
             scratch.need[i] = h.need;
             scratch.shortfall[i] = h.shortfall;
@@ -306,7 +306,7 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
             h.shortfall = scratch.shortfall[i];
             l.at(s.household_id(i));
             rules::Flows<OneLane> f{};
-            rules::year_second_pass(l, h, y, rv, sums, f);
+            reference::year_second_pass(l, h, y, rv, sums, f);
             store(h, s, i);
             if constexpr (kLog) log_second_pass(f, log->flows[i]);
         }
