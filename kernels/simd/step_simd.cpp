@@ -151,6 +151,7 @@ namespace f32 {
 // One vector of households at village place j. Lanes from nvalid on belong
 // to the next village: they are read (in bounds), treated as dissolved, and
 // written back unchanged.
+template <bool kCounting>
 HWY_NOINLINE void PassA(const Ptrs& base, std::size_t i0, std::size_t j, std::size_t nvalid, const YearConst& yc,
                         const VillageConst& vc, VillageScratch& vs, Acc& acc, std::int64_t& persons_start,
                         rules::VillageSums& sums) {
@@ -158,7 +159,7 @@ HWY_NOINLINE void PassA(const Ptrs& base, std::size_t i0, std::size_t j, std::si
     const DI di;
     const auto& mech = yc.y.p->mechanisms;
     const Ptrs at = base.at(i0);
-    rules::Household<VectorLanes> h{};
+    rules::Household<VectorLanes<kCounting>> h{};
     h.size = LoadI32(at.size);
     if (nvalid < hn::Lanes(df)) h.size = hn::IfThenElseZero(ToI(hn::FirstN(df, nvalid)), h.size);
     h.adults = LoadI32(at.adults);
@@ -169,13 +170,13 @@ HWY_NOINLINE void PassA(const Ptrs& base, std::size_t i0, std::size_t j, std::si
     h.cash = hn::LoadU(df, at.cash);
     h.alive = ToF(hn::Gt(h.size, hn::Zero(di)));
     persons_start += hn::GetLane(hn::SumOfLanes(di, h.size));  // dead lanes have size 0
-    if (Counting()) {
+    if constexpr (kCounting) {
         artel::model::simd::detail::counts().household_years += static_cast<std::int64_t>(hn::CountTrue(df, h.alive));
         if (mech.weather) CountUsed(h.alive, 2);  // phase E's words
     }
     const VF E = mech.weather ? hn::LoadU(df, vs.E.data() + j) : SetF(1.0f);
-    VectorLanes l(yc, vc, vs, acc, j, nullptr);
-    rules::Flows<VectorLanes> flows{};
+    VectorLanes<kCounting> l(yc, vc, vs, acc, j, nullptr);
+    rules::Flows<VectorLanes<kCounting>> flows{};
     vector_rules::year_first_pass(l, h, yc.y, vc.v, E, sums, flows);
     hn::StoreU(h.shortfall, df, vs.shortfall.data() + j);
     hn::StoreU(h.grain, df, at.grain);
@@ -203,7 +204,8 @@ struct VillageCounts {
 // The end-of-year stocks of a vector (tally_stocks), the counts behind next
 // year's M, A, L, and its households' Gini bins and fixed-point wealth, added
 // to the histogram at the village's end (dissolved lanes go to a spare bin).
-HWY_INLINE void Stocks(const rules::Household<VectorLanes>& h, VF P, std::size_t j, VillageScratch& vs, Acc& acc,
+template <class L>
+HWY_INLINE void Stocks(const rules::Household<L>& h, VF P, std::size_t j, VillageScratch& vs, Acc& acc,
                        VillageCounts& vcnt) {
     const DI di;
     const std::size_t NH = hn::Lanes(dv::DF());
@@ -221,7 +223,7 @@ HWY_INLINE void Stocks(const rules::Household<VectorLanes>& h, VF P, std::size_t
     acc.add(Real::grain, alive, h.grain);
     acc.add(Real::cash, alive, h.cash);
     acc.add(Real::debt, alive, h.debt);
-    const VF wealth = vector_rules::wealth<VectorLanes>(h.cash, h.grain, h.debt, P);
+    const VF wealth = vector_rules::wealth<L>(h.cash, h.grain, h.debt, P);
     const VI gb = GiniBinF(wealth);
     hn::StoreU(Sel(ai, gb, SetI(kGiniBins)), di, vs.gbin.data() + j);
     acc.touch(ai, gb);
@@ -232,6 +234,7 @@ HWY_INLINE void Stocks(const rules::Household<VectorLanes>& h, VF P, std::size_t
 }
 
 // One vector of households at village place j (ids from id0), as PassA.
+template <bool kCounting>
 HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::uint32_t id0, std::size_t nvalid,
                         const YearConst& yc, const VillageConst& vc, VillageScratch& vs, Acc& acc,
                         VillageCounts& vcnt, rules::VillageSums& sums) {
@@ -241,7 +244,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
     const Ptrs at = base.at(i0);
     const bool partial = nvalid < hn::Lanes(df);
     const MF valid = hn::FirstN(df, nvalid);
-    rules::Household<VectorLanes> h{};
+    rules::Household<VectorLanes<kCounting>> h{};
     h.size = LoadI32(at.size);
     if (partial) h.size = hn::IfThenElseZero(ToI(valid), h.size);
     h.adults = LoadI32(at.adults);
@@ -260,9 +263,9 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
     dv::VU ids[kHalves];
     for (int q = 0; q < kHalves; ++q) ids[q] = Ids(static_cast<std::uint64_t>(id0) + static_cast<std::size_t>(q) * NH);
 
-    VectorLanes l(yc, vc, vs, acc, j, ids);
+    VectorLanes<kCounting> l(yc, vc, vs, acc, j, ids);
     l.prefetch(h.alive);
-    rules::Flows<VectorLanes> flows{};
+    rules::Flows<VectorLanes<kCounting>> flows{};
     vector_rules::year_second_pass(l, h, yc.y, vc.v, sums, flows);
     Stocks(h, SetF(vc.v.Pf), j, vs, acc, vcnt);
 
@@ -545,7 +548,10 @@ private:
         }
         rules::VillageSums sums;
         vectors(b, H, [&](const f32::Ptrs& base, std::size_t i0, std::size_t j, std::size_t nvalid) {
-            f32::PassA(base, i0, j, nvalid, yc_, vc, vs_, acc_, persons_start_, sums);
+            if (counting_)
+                f32::PassA<true>(base, i0, j, nvalid, yc_, vc, vs_, acc_, persons_start_, sums);
+            else
+                f32::PassA<false>(base, i0, j, nvalid, yc_, vc, vs_, acc_, persons_start_, sums);
         });
         vil.reserve[vi] += sums.levy;
 
@@ -568,7 +574,11 @@ private:
         // Pass B: 4(b)–10 and the stocks.
         vcnt_.clear();
         vectors(b, H, [&](const f32::Ptrs& base, std::size_t i0, std::size_t j, std::size_t nvalid) {
-            f32::PassB(base, i0, j, id_b + static_cast<std::uint32_t>(j), nvalid, yc_, vc, vs_, acc_, vcnt_, sums);
+            const std::uint32_t id_j = id_b + static_cast<std::uint32_t>(j);
+            if (counting_)
+                f32::PassB<true>(base, i0, j, id_j, nvalid, yc_, vc, vs_, acc_, vcnt_, sums);
+            else
+                f32::PassB<false>(base, i0, j, id_j, nvalid, yc_, vc, vs_, acc_, vcnt_, sums);
         });
         add_gini(H);
         vil.reserve[vi] = std::max(0.0, vil.reserve[vi] - sums.drawn);
@@ -650,6 +660,7 @@ private:
     std::int64_t persons_start_ = 0;
     bool gini_bad_ = false;  // a Gini bin's sum did not hold (GiniHistogram::overflow)
     bool spill_each_village_ = false;
+    const bool counting_ = Counting();  // draw counts kept (draw_count.hpp)
 };
 
 void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch, Tally& tally,

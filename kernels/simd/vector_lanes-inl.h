@@ -68,6 +68,9 @@ HWY_INLINE void PhiloxF(const dv::VU* ids, const dv::StreamConst& sc, const std:
     for (int k = 0; k < K; ++k) PackBlock<1>(w + k * V, out + k);
 }
 
+// kCounting: the draw counts of draw_count.hpp are kept (benchmarks only;
+// a separate instantiation, so that the kernel proper has no test for it).
+template <bool kCounting>
 class VectorLanes {
 public:
     using F = VF;
@@ -121,8 +124,8 @@ public:
         computed_ = nb;
         if (mech.demography) {
             const std::uint32_t b0 = 0;
-            PhiloxF<1>(ids_, yc_.demog, &b0, &dem_[0]);
-            have_dem_ |= 1;
+            PhiloxF<1>(ids_, yc_.demog, &b0, &dem0_);
+            have_dem0_ = true;
         }
     }
 
@@ -139,14 +142,25 @@ public:
         }
         return hy_[slot_[b]].w[k % 4];
     }
+    // (Demography block 0 is prefetched where step 5 will read it; block 1,
+    // for a famine death or an eldest child, is drawn when some lane first
+    // needs it.)
     HWY_INLINE W dem(M readers, std::uint32_t k) {
         count(readers);
-        const std::uint32_t b = k / 4;
-        if (!(have_dem_ & (1u << b))) {
-            PhiloxF<1>(ids_, yc_.demog, &b, &dem_[b]);
-            have_dem_ |= 1u << b;
+        if (k / 4 == 0) {
+            if (HWY_UNLIKELY(!have_dem0_)) {
+                const std::uint32_t b0 = 0;
+                PhiloxF<1>(ids_, yc_.demog, &b0, &dem0_);
+                have_dem0_ = true;
+            }
+            return dem0_.w[k % 4];
         }
-        return dem_[b].w[k % 4];
+        if (!have_dem1_) {
+            const std::uint32_t b1 = 1;
+            PhiloxF<1>(ids_, yc_.demog, &b1, &dem1_);
+            have_dem1_ = true;
+        }
+        return dem1_.w[k % 4];
     }
 
     // Every count the next binomials see is at most `bound` (then, on AVX2
@@ -242,7 +256,7 @@ public:
 
 private:
     static HWY_INLINE void count(M readers) {
-        if (Counting()) CountUsed(readers);
+        if constexpr (kCounting) CountUsed(readers);
     }
 
     const YearConst& yc_;
@@ -254,8 +268,8 @@ private:
     Words hy_[2];
     int slot_[2] = {-1, -1};
     int computed_ = 0;
-    Words dem_[2];
-    unsigned have_dem_ = 0;
+    Words dem0_, dem1_;
+    bool have_dem0_ = false, have_dem1_ = false;
     bool fits_ = false;
 };
 
