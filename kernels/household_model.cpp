@@ -272,6 +272,7 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
             rules::Flows<OneLane> f{};
             reference::year_first_pass(l, h, y, rv, E, sums, f);
             store(h, s, i);
+            if (mech.weather) scratch.hy0[i] = *l.household_year_block0();
             scratch.need[i] = h.need;
             scratch.shortfall[i] = h.shortfall;
             if constexpr (kLog) log_first_pass(f, log->flows[i]);
@@ -304,7 +305,7 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
             h.coop_start = scratch.coop_start[i];
             h.need = scratch.need[i];
             h.shortfall = scratch.shortfall[i];
-            l.at(s.household_id(i));
+            l.at(s.household_id(i), mech.weather ? &scratch.hy0[i] : nullptr);
             rules::Flows<OneLane> f{};
             reference::year_second_pass(l, h, y, rv, sums, f);
             store(h, s, i);

@@ -61,11 +61,15 @@ public:
 
     OneLane(const Draws& d, Tally& tally) : d_(d), tally_(tally) {}
 
-    // The household whose words are drawn next.
-    void at(std::uint32_t household_id) {
+    // The household whose words are drawn next; hy0, if given, is its
+    // HouseholdYear block 0, drawn already.
+    void at(std::uint32_t household_id, const rng::Block* hy0 = nullptr) {
         id_ = household_id;
         have_ = 0;
+        if (hy0) blocks_[0] = *hy0, have_ = 1;
     }
+    // Its HouseholdYear block 0, if drawn.
+    const rng::Block* household_year_block0() const { return (have_ & 1u) ? &blocks_[0] : nullptr; }
     W hy(M, std::uint32_t k) { return word(Purpose::HouseholdYear, 0, k); }
     W dem(M, std::uint32_t k) { return word(Purpose::Demography, 2, k); }
     I binomial(rules::Binomial b, I n, W w) const {
