@@ -18,7 +18,7 @@ from .reader import (COOP_STATES, EVENT_YEARS, FORMAT_NAME, GROUPS, SUPPORTED_MA
                      open_results, t_quantile)
 from .study import Study, combine, open_study, summarise
 
-__version__ = "0.6.0"  # the engine version it ships with (CMakeLists.txt project VERSION)
+__version__ = "0.6.1"  # the engine version it ships with (CMakeLists.txt project VERSION)
 
 
 def open(path, *, allow_incomplete: bool = False) -> Results:  # noqa: A001 (artel.open, like h5py.File)
