@@ -179,16 +179,11 @@ void store(const rules::Household<OneLane>& h, BlockState& s, std::size_t i) {
     hh.grain[i] = h.grain, hh.cash[i] = h.cash, hh.debt[i] = h.debt, hh.skill[i] = h.skill;
 }
 
-void log_first_pass(const rules::Flows<OneLane>& r, HouseholdFlows& f) {
-    f.harvest = r.harvest, f.levy = r.levy, f.wage = r.wage, f.bought = r.bought, f.paid_for_grain = r.paid_for_grain;
-}
-void log_second_pass(const rules::Flows<OneLane>& r, HouseholdFlows& f) {
-    f.from_reserve = r.from_reserve, f.aid = r.aid, f.borrowed_grain = r.borrowed_grain, f.borrowed = r.borrowed;
-    f.consumed = r.consumed, f.spent = r.spent, f.sold = r.sold, f.proceeds = r.proceeds, f.bonus = r.bonus;
-    f.interest = r.interest, f.repaid = r.repaid, f.written_off = r.written_off;
-    f.grain_lost = r.grain_lost, f.cash_lost = r.cash_lost;
-    f.births = r.births, f.deaths = r.deaths, f.famine_deaths = r.famine_deaths;
-    f.literate_gained = r.literate_gained, f.literate_died = r.literate_died;
+// A household's flows, from the rules' (float) to the log's (double).
+void log_flows(const rules::Flows<OneLane>& r, HouseholdFlows& f) {
+#define ARTEL_COPY_FLOW(n) f.n = r.n;
+    ARTEL_HOUSEHOLD_FLOWS(ARTEL_COPY_FLOW, ARTEL_COPY_FLOW)
+#undef ARTEL_COPY_FLOW
 }
 
 // The reference driver: villages in order, and in each the households in
@@ -213,7 +208,10 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
     const OneLane::Draws draws{st.key, st.rep, st.slot, &scratch.demography, &scratch.learn_other,
                                &scratch.learn_active};
 
+    // With kLog, each household's flows over both passes, for the log.
+    std::vector<rules::Flows<OneLane>> moved;
     if constexpr (kLog) {
+        moved.assign(n, rules::Flows<OneLane>{});
         log->flows.assign(n, HouseholdFlows{});
         for (std::size_t i = 0; i < n; ++i) {
             auto& f = log->flows[i];
@@ -269,13 +267,13 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
             const float E = mech.weather ? fmath::weather_multiplier(l.hy(true, kWeatherZ0), l.hy(true, kWeatherZ1),
                                                                      sigma_Hf, c2Hf)
                                          : 1.0f;
-            rules::Flows<OneLane> f{};
+            rules::Flows<OneLane> unlogged{};
+            auto& f = kLog ? moved[i] : unlogged;
             reference::year_first_pass(l, h, y, rv, E, sums, f);
             store(h, s, i);
             if (mech.weather) scratch.hy0[i] = *l.household_year_block0();
             scratch.need[i] = h.need;
             scratch.shortfall[i] = h.shortfall;
-            if constexpr (kLog) log_first_pass(f, log->flows[i]);
         }
         vil.reserve[vi] += sums.levy;
 
@@ -306,10 +304,10 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
             h.need = scratch.need[i];
             h.shortfall = scratch.shortfall[i];
             l.at(s.household_id(i), mech.weather ? &scratch.hy0[i] : nullptr);
-            rules::Flows<OneLane> f{};
+            rules::Flows<OneLane> unlogged{};
+            auto& f = kLog ? moved[i] : unlogged;
             reference::year_second_pass(l, h, y, rv, sums, f);
             store(h, s, i);
-            if constexpr (kLog) log_second_pass(f, log->flows[i]);
         }
         vil.reserve[vi] = std::max(0.0, vil.reserve[vi] - sums.drawn);
 
@@ -328,6 +326,7 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
     if constexpr (kLog) {
         for (std::size_t i = 0; i < n; ++i) {
             auto& f = log->flows[i];
+            log_flows(moved[i], f);
             f.grain1 = hh.grain[i], f.cash1 = hh.cash[i], f.debt1 = hh.debt[i];
             f.size1 = hh.size[i], f.literate1 = hh.literate[i];
         }

@@ -13,22 +13,29 @@
 
 namespace artel::model {
 
+// What the rules of one household-year move (kernels/rules.inc returns
+// them in rules::Flows): grain in centners, cash and debt in roubles
+// (REAL), persons and literate adults (COUNT). A rule that moves something
+// new adds it here, and nowhere else but where it moves it.
+#define ARTEL_HOUSEHOLD_FLOWS(REAL, COUNT)                                                                   \
+    /* grain */ REAL(harvest) REAL(levy) REAL(bought) REAL(from_reserve) REAL(aid) REAL(borrowed_grain)      \
+    REAL(consumed) REAL(sold) REAL(grain_lost)                                                                \
+    /* cash */ REAL(wage) REAL(paid_for_grain) REAL(spent) REAL(proceeds) REAL(bonus) REAL(repaid)            \
+    REAL(cash_lost)                                                                                           \
+    /* debt */ REAL(borrowed) REAL(interest) REAL(written_off)                                                \
+    /* persons */ COUNT(births) COUNT(deaths) COUNT(famine_deaths) COUNT(literate_gained) COUNT(literate_died)
+
 // Every flow of one household in one year, recorded only when a FlowLog is
 // given (tests check that the books balance, MODEL.md §8.4).
 struct HouseholdFlows {
     // stocks at the start and end of the year
     double grain0 = 0, cash0 = 0, debt0 = 0, grain1 = 0, cash1 = 0, debt1 = 0;
     std::int32_t size0 = 0, literate0 = 0, size1 = 0, literate1 = 0;
-    // grain (centners)
-    double harvest = 0, levy = 0, bought = 0, from_reserve = 0, aid = 0, borrowed_grain = 0;
-    double consumed = 0, sold = 0, grain_lost = 0;
-    // cash (roubles)
-    double wage = 0, paid_for_grain = 0, spent = 0, proceeds = 0, bonus = 0, repaid = 0, cash_lost = 0;
-    // debt (roubles)
-    double borrowed = 0, interest = 0, written_off = 0;
-    // persons and literate adults
-    std::int32_t births = 0, deaths = 0, famine_deaths = 0;
-    std::int32_t literate_gained = 0, literate_died = 0;
+#define ARTEL_REAL_FLOW(n) double n = 0;
+#define ARTEL_COUNT_FLOW(n) std::int32_t n = 0;
+    ARTEL_HOUSEHOLD_FLOWS(ARTEL_REAL_FLOW, ARTEL_COUNT_FLOW)
+#undef ARTEL_REAL_FLOW
+#undef ARTEL_COUNT_FLOW
     bool alive_at_start = false;
 };
 

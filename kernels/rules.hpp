@@ -45,6 +45,14 @@ namespace artel::model::rules {
 // would cost more than most rules).
 #define ARTEL_RULE [[gnu::always_inline]] inline
 
+// The values of a lane policy: float, int32 and truth lanes.
+template <class L>
+using Float = typename L::F;
+template <class L>
+using Int = typename L::I;
+template <class L>
+using Mask = typename L::M;
+
 // A Bernoulli threshold T in [0, 2^32] (engine/random/threshold.hpp) for
 // 32-bit words: w < T  <=>  T > 0 and w <= T − 1.
 struct Threshold {
@@ -116,9 +124,9 @@ struct VillageSums {
 // One household, or one vector of households.
 template <class L>
 struct Household {
-    using F = typename L::F;
-    using I = typename L::I;
-    using M = typename L::M;
+    using F = Float<L>;
+    using I = Int<L>;
+    using M = Mask<L>;
     I size, adults, literate, coop, hunger;
     I coop_start;  // status at the start of the year (before step 1)
     F land, grain, cash, debt, skill;
@@ -132,11 +140,13 @@ struct Household {
 // and FlowLog); the vector kernel never reads it, and the compiler drops it.
 template <class L>
 struct Flows {
-    using F = typename L::F;
-    using I = typename L::I;
-    F harvest, levy, wage, bought, paid_for_grain, from_reserve, aid, borrowed_grain, borrowed, consumed;
-    F spent, sold, proceeds, bonus, interest, repaid, written_off, grain_lost, cash_lost;
-    I births, deaths, famine_deaths, literate_gained, literate_died;
+    using F = Float<L>;
+    using I = Int<L>;
+#define ARTEL_REAL_FLOW(n) F n;
+#define ARTEL_COUNT_FLOW(n) I n;
+    ARTEL_HOUSEHOLD_FLOWS(ARTEL_REAL_FLOW, ARTEL_COUNT_FLOW)  // kernels/household_model.hpp
+#undef ARTEL_REAL_FLOW
+#undef ARTEL_COUNT_FLOW
 };
 
 }  // namespace artel::model::rules
