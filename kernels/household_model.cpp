@@ -39,7 +39,8 @@ struct Streams {
 
 inline bool is_member(std::int32_t coop) { return coop >= 1; }
 
-// M, A and L of every village from its living households.
+}  // namespace
+
 void village_aggregates(BlockState& s) {
     const auto H = static_cast<std::size_t>(s.households);
     auto& hh = s.hh;
@@ -55,13 +56,10 @@ void village_aggregates(BlockState& s) {
             literate += hh.literate[i];
         }
         const auto vi = static_cast<std::size_t>(v);
-        s.vil.M[vi] = living ? static_cast<double>(members) / static_cast<double>(living) : 0.0;
-        s.vil.A[vi] = living ? static_cast<double>(active) / static_cast<double>(living) : 0.0;
-        s.vil.L[vi] = adults ? static_cast<double>(literate) / static_cast<double>(adults) : 0.0;
+        const village::Shares sh = village::shares(living, members, active, adults, literate);
+        s.vil.M[vi] = sh.M, s.vil.A[vi] = sh.A, s.vil.L[vi] = sh.L;
     }
 }
-
-}  // namespace
 
 void init_block(const Params& p, BlockState& s) {
     const Streams st{rng::make_key(p.seed), s.replication, rng::kInitSlot};
@@ -278,8 +276,7 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
         vil.reserve[vi] += sums.levy;
 
         // The village's quantities of 4(b), 6, 9 and 10 (kernels/village.hpp).
-        if (mech.reserve && sums.shortfall > 0.0 && vil.reserve[vi] > 0.0)
-            rv.c = std::min(1.0, vil.reserve[vi] / sums.shortfall);
+        rv.c = village::reserve_share(p, vil.reserve[vi], sums.shortfall);
         rv.cf = static_cast<float>(rv.c);
         rv.store = vil.store[vi] != 0;
         if (mech.market) {
@@ -309,10 +306,8 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
             reference::year_second_pass(l, h, y, rv, sums, f);
             store(h, s, i);
         }
-        vil.reserve[vi] = std::max(0.0, vil.reserve[vi] - sums.drawn);
-
-        // 11. Year end: reserve decay.
-        vil.reserve[vi] *= 1.0 - p.reserve_decay;
+        // 11. Year end.
+        vil.reserve[vi] = village::reserve_at_year_end(p, vil.reserve[vi], sums.drawn);
         year_tally.merge(tally);
         if (regions) regions[g].add(tally);
     }

@@ -47,6 +47,10 @@ struct FlowLog {
 // computes M, A, L. Uses only "init" draws (year slot 0).
 void init_block(const Params& p, BlockState& s);
 
+// M, A and L of every village of the block from its living households
+// (village::shares).
+void village_aggregates(BlockState& s);
+
 // Advances the block by year t under parameters `p` (one arm), adding the
 // year's flows and end-of-year stocks to `tally` and end-of-year wealth to
 // `gini`. Steps 1–11 of MODEL.md §4 in order. With `regions` (an array of

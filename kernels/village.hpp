@@ -2,9 +2,10 @@
 // functions of the parameters and a village's aggregates, called by both
 // kernels (the reference kernel, kernels/household_model.cpp, and the
 // vector kernel, kernels/simd/step_simd.cpp) wherever a rule is about a
-// village rather than a household, so that the two cannot drift apart.
+// village rather than a household, so that the two cannot drift apart./
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "engine/math/detmath.hpp"
@@ -65,6 +66,34 @@ inline double joining(const Params& p, bool store, double M, double privilege) {
     const double x = p.p_inn * (store ? 1.0 : 0.0) + p.q_imit * M + (mech.bonus ? p.gamma_bonus * p.bonus : 0.0) +
                      (mech.credit ? p.gamma_credit * privilege : 0.0);
     return hazard(x);
+}
+
+// §4 step 4(b) (reserve): the share c = min(1, reserve / ΣD) of every
+// household's remaining shortfall that the village reserve covers; 0
+// without a reserve or a shortfall.
+inline double reserve_share(const Params& p, double reserve, double shortfall_sum) {
+    if (p.mechanisms.reserve && shortfall_sum > 0.0 && reserve > 0.0) return std::min(1.0, reserve / shortfall_sum);
+    return 0.0;
+}
+
+// §4 steps 4(b) and 11: the reserve after the households drew on it,
+// decayed at the year's end.
+inline double reserve_at_year_end(const Params& p, double reserve, double drawn) {
+    const double left = std::max(0.0, reserve - drawn);
+    return left * (1.0 - p.reserve_decay);
+}
+
+// §4 step 11: next year's member share M, active share A and literacy L,
+// from the counts of the village's living households (0 for a village
+// without any).
+struct Shares {
+    double M, A, L;
+};
+inline Shares shares(std::int64_t living, std::int64_t members, std::int64_t active, std::int64_t adults,
+                     std::int64_t literate) {
+    const auto d = [](std::int64_t x) { return static_cast<double>(x); };
+    return {living ? d(members) / d(living) : 0.0, living ? d(active) / d(living) : 0.0,
+            adults ? d(literate) / d(adults) : 0.0};
 }
 
 }  // namespace artel::model::village

@@ -206,23 +206,7 @@ void InitBlock(const Params& p, BlockState& s) {
             hh.hunger[i + l] = 0;
         }
     }
-    // village_aggregates
-    for (std::int64_t v = 0; v < s.villages; ++v) {
-        std::int64_t living = 0, members = 0, active = 0, adults = 0, literate = 0;
-        const std::size_t b = static_cast<std::size_t>(v) * H;
-        for (std::size_t i = b; i < b + H; ++i) {
-            if (hh.size[i] == 0) continue;
-            ++living;
-            members += hh.coop[i] >= 1;
-            active += hh.coop[i] == 2;
-            adults += hh.adults[i];
-            literate += hh.literate[i];
-        }
-        const auto vi = static_cast<std::size_t>(v);
-        s.vil.M[vi] = living ? static_cast<double>(members) / static_cast<double>(living) : 0.0;
-        s.vil.A[vi] = living ? static_cast<double>(active) / static_cast<double>(living) : 0.0;
-        s.vil.L[vi] = adults ? static_cast<double>(literate) / static_cast<double>(adults) : 0.0;
-    }
+    village_aggregates(s);
 }
 
 }  // namespace HWY_NAMESPACE

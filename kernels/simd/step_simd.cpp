@@ -556,8 +556,7 @@ private:
         vil.reserve[vi] += sums.levy;
 
         // The village's constants of steps 4(b), 6, 9, 10.
-        if (mech.reserve && sums.shortfall > 0.0 && vil.reserve[vi] > 0.0)
-            vc.v.c = std::min(1.0, vil.reserve[vi] / sums.shortfall);
+        vc.v.c = village::reserve_share(p_, vil.reserve[vi], sums.shortfall);
         vc.v.cf = static_cast<float>(vc.v.c);
         vc.v.store = vil.store[vi] != 0;
         vc.v.p_coop = static_cast<float>(rc.p_coop);
@@ -581,17 +580,15 @@ private:
                 f32::PassB<false>(base, i0, j, id_j, nvalid, yc_, vc, vs_, acc_, vcnt_, sums);
         });
         add_gini(H);
-        vil.reserve[vi] = std::max(0.0, vil.reserve[vi] - sums.drawn);
 
         // 11. Year end.
-        vil.reserve[vi] *= 1.0 - p_.reserve_decay;
+        vil.reserve[vi] = village::reserve_at_year_end(p_, vil.reserve[vi], sums.drawn);
         using VC = f32::VillageCounts;
         const std::int64_t living = vcnt_.sum(VC::kLiving), members = vcnt_.sum(VC::kMembers),
                            active = vcnt_.sum(VC::kActive), adults = vcnt_.sum(VC::kAdults),
                            literate = vcnt_.sum(VC::kLiterate);
-        vil.M[vi] = living ? static_cast<double>(members) / static_cast<double>(living) : 0.0;
-        vil.A[vi] = living ? static_cast<double>(active) / static_cast<double>(living) : 0.0;
-        vil.L[vi] = adults ? static_cast<double>(literate) / static_cast<double>(adults) : 0.0;
+        const village::Shares sh = village::shares(living, members, active, adults, literate);
+        vil.M[vi] = sh.M, vil.A[vi] = sh.A, vil.L[vi] = sh.L;
         acc_.count[static_cast<int>(Count::living)] += living;
         acc_.count[static_cast<int>(Count::persons)] += vcnt_.sum(VC::kPersons);
         acc_.count[static_cast<int>(Count::passive)] += vcnt_.sum(VC::kPassive);
