@@ -2,7 +2,8 @@
 // functions of the parameters and a village's aggregates, called by both
 // kernels (the reference kernel, kernels/household_model.cpp, and the
 // vector kernel, kernels/simd/step_simd.cpp) wherever a rule is about a
-// village rather than a household, so that the two cannot drift apart. The household rules are kernels/rules.inc.
+// village rather than a household, so that the two cannot drift apart.
+// The household rules are kernels/rules.inc.
 #pragma once
 
 #include <algorithm>
