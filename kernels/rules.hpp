@@ -1,12 +1,12 @@
 // The household rules of MODEL.md §4, each written once, as a template over
 // a lane policy L that runs it on one household (kernels/one_lane.hpp, the
-// reference kernel) or on a vector of households (kernels/simd/lanes-inl.h,
-// on every instruction set). A rule reads as arithmetic on the household's
+// reference kernel) or on a vector of households
+// (kernels/simd/vector_lanes-inl.h, on every instruction set). A rule reads as arithmetic on the household's
 // state; what differs between one lane and many goes through L:
 //
 //   L::F, L::I, L::M, L::W   float, int32, truth and random-word values of
 //                            the lanes (float, int32_t, bool, uint32_t for
-//                            one lane)
+//                            one lane); Float<L>, Int<L>, Mask<L>
 //   L::f(x), L::i(x)         a constant in every lane
 //   L::sel(m, a, b)          a where m, else b; zero_unless / zero_where
 //   L::any(m)                some lane holds m (one lane: m itself, so a
@@ -17,9 +17,13 @@
 //   l.hy(m, k), l.dem(m, k)  word k of the household's HouseholdYear or
 //                            Demography stream, read by the lanes m
 //   l.binomial(b, n, w)      step 5's Binomial(n, ·) of table b, from word w
+//   l.counts_at_most(n)      the counts of the binomials that follow are at
+//                            most n (the vector policy's tables then fit a
+//                            register)
 //   l.learned(n, w, active)  step 9's Binomial(n, learn), from word w
 //   l.activates(m, w, a)     step 10's draw uniform01(w) < 1 − exp(−a)
-//   l.add(tally, m, x)       the tallies (kernels/tallies.hpp) of the lanes m
+//   l.add(tally, m, x)       the tallies (kernels/tallies.hpp) of the lanes m;
+//                            l.add_const for a value the same in every lane
 //   l.sum_in_order(s, m, x)  a village sum, added in household order
 //
 // Lanes whose household is dissolved (size 0) change nothing: every rule
