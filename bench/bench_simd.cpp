@@ -229,28 +229,35 @@ void BM_Scenario(benchmark::State& state, std::string target, std::int64_t villa
     std::vector<double> price0(static_cast<std::size_t>(base.regions), base.price0);
     std::uint32_t rep = 0;
     const bool vec = !target.empty();
-    auto one_unit = [&]() {
+    auto unit = [&](StepPtr run_step) {
         init.shape(rep, 0, villages, base.households);
         if (vec) init_block_simd(base, init); else init_block(base, init);
         for (std::size_t a = 0; a < arms.size(); ++a) {
             s.copy_from(init);
             for (std::int64_t t = 0; t < base.years; ++t) {
                 const auto k = a * static_cast<std::size_t>(base.years) + static_cast<std::size_t>(t);
-                step(arms[a], w, t, s, scratch, tally[k], gini[k]);
+                run_step(arms[a], w, t, s, scratch, tally[k], gini[k]);
             }
         }
     };
+    auto one_unit = [&]() { unit(step); };
+    auto one_unit_reference = [&]() { unit(select("")); };
     if (!target.empty() && !std::getenv("ARTEL_BENCH_NO_DRAW_COUNT")) {
         // Random words per household-year: read by the model (what the scalar
         // kernel draws) and computed by the vector kernel (whole Philox blocks,
         // every lane); one untimed unit (left out with ARTEL_BENCH_NO_DRAW_COUNT
         // set, e.g. when instructions are counted).
+        // The reference kernel counts what the model reads, the vector kernel
+        // what it computes, over the same unit.
         simd::count_draws(true);
         one_unit();
+        const auto generated = simd::draw_counts().generated;
+        simd::count_draws(true);
+        one_unit_reference();
         const auto c = simd::draw_counts();
         simd::count_draws(false);
         state.counters["words_used_per_hhy"] = double(c.used) / double(c.household_years);
-        state.counters["words_generated_per_hhy"] = double(c.generated) / double(c.household_years);
+        state.counters["words_generated_per_hhy"] = double(generated) / double(c.household_years);
     }
     for (auto _ : state) {
         init.shape(rep, 0, villages, base.households);

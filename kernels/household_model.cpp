@@ -161,16 +161,18 @@ HouseholdConst HouseholdConst::of(const Params& p) {
 namespace {
 
 // One household's state as the rules see it (kernels/rules.hpp).
-rules::Household<OneLane> load(const BlockState& s, std::size_t i) {
+template <class L>
+rules::Household<L> load(const BlockState& s, std::size_t i) {
     const auto& hh = s.hh;
-    rules::Household<OneLane> h{};
+    rules::Household<L> h{};
     h.size = hh.size[i], h.adults = hh.adults[i], h.literate = hh.literate[i], h.coop = hh.coop[i];
     h.hunger = hh.hunger[i];
     h.land = hh.land[i], h.grain = hh.grain[i], h.cash = hh.cash[i], h.debt = hh.debt[i], h.skill = hh.skill[i];
     h.alive = h.size > 0;
     return h;
 }
-void store(const rules::Household<OneLane>& h, BlockState& s, std::size_t i) {
+template <class L>
+void store(const rules::Household<L>& h, BlockState& s, std::size_t i) {
     auto& hh = s.hh;
     hh.size[i] = h.size, hh.adults[i] = h.adults, hh.literate[i] = h.literate, hh.coop[i] = h.coop;
     hh.hunger[i] = h.hunger;
@@ -178,7 +180,8 @@ void store(const rules::Household<OneLane>& h, BlockState& s, std::size_t i) {
 }
 
 // A household's flows, from the rules' (float) to the log's (double).
-void log_flows(const rules::Flows<OneLane>& r, HouseholdFlows& f) {
+template <class L>
+void log_flows(const rules::Flows<L>& r, HouseholdFlows& f) {
 #define ARTEL_COPY_FLOW(n) f.n = r.n;
     ARTEL_HOUSEHOLD_FLOWS(ARTEL_COPY_FLOW, ARTEL_COPY_FLOW)
 #undef ARTEL_COPY_FLOW
@@ -188,10 +191,12 @@ void log_flows(const rules::Flows<OneLane>& r, HouseholdFlows& f) {
 // order, twice (MODEL.md §4: the reserve's share c needs the village's ΣD
 // of step 4(a) before any household goes on), calling the rules of
 // kernels/rules.hpp on one household at a time. With kLog, every
-// household's flows go to `log`.
-template <bool kLog>
+// household's flows go to `log`; with kCount, the words the model reads are
+// counted (kernels/simd/draw_count.hpp).
+template <bool kLog, bool kCount>
 void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
                     Tally& year_tally, GiniHistogram& gini, FlowLog* log, RegionTally* regions) {
+    using Lane = OneLaneOf<kCount>;
     const auto& mech = p.mechanisms;
     const rules::Year y = rules::Year::of(p);
     const auto H = static_cast<std::size_t>(s.households);
@@ -203,13 +208,13 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
     const auto G = static_cast<std::uint32_t>(p.regions);
     const double privilege = p.rate_private - p.rate_coop;  // signed interest privilege of members
     const Streams st{rng::make_key(p.seed), s.replication, rng::year_slot(t)};
-    const OneLane::Draws draws{st.key, st.rep, st.slot, &scratch.demography, &scratch.learn_other,
+    const typename Lane::Draws draws{st.key, st.rep, st.slot, &scratch.demography, &scratch.learn_other,
                                &scratch.learn_active};
 
     // With kLog, each household's flows over both passes, for the log.
-    std::vector<rules::Flows<OneLane>> moved;
+    std::vector<rules::Flows<Lane>> moved;
     if constexpr (kLog) {
-        moved.assign(n, rules::Flows<OneLane>{});
+        moved.assign(n, rules::Flows<Lane>{});
         log->flows.assign(n, HouseholdFlows{});
         for (std::size_t i = 0; i < n; ++i) {
             auto& f = log->flows[i];
@@ -221,6 +226,7 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
     for (std::size_t i = 0; i < n; ++i) {
         scratch.coop_start[i] = hh.coop[i];
         if (hh.size[i] > 0) year_tally.add(Count::persons_start, hh.size[i]);
+        if constexpr (kCount) simd::detail::counts().household_years += hh.size[i] > 0;
     }
 
     float sigma_Hf = 0.0f, c2Hf = 0.0f;
@@ -232,12 +238,13 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
         // The village's flows, added to the year's and its region's at the
         // village's end (integer sums: the same as adding them directly).
         Tally tally;
-        OneLane l(draws, tally);
+        Lane l(draws, tally);
         const std::size_t b = vi * H, e = b + H;
 
         // 1. Organisers.
         if (mech.adoption) {
             const auto word = st.village(vid, Purpose::Organiser).word(0);
+            if constexpr (kCount) simd::detail::counts().used += !vil.store[vi] || vil.A[vi] < p.store_min_share;
             if (!vil.store[vi]) {
                 if (village::store_opens(word, p)) vil.store[vi] = 1;
             } else if (village::store_closes(word, p, vil.A[vi])) {
@@ -251,6 +258,7 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
         double V = 1.0;
         if (mech.weather) {
             const auto vw = st.village(vid, Purpose::WeatherVillage).block(0);
+            if constexpr (kCount) simd::detail::counts().used += 2;
             V = dmath::exp(p.sigma_V * rng::normal_pair(vw[0], vw[1]).z0 - 0.5 * p.sigma_V * p.sigma_V);
         }
         rules::Village rv;
@@ -260,12 +268,12 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
         // 3 and 4(a), household by household.
         for (std::size_t i = b; i < e; ++i) {
             if (hh.size[i] == 0) continue;
-            auto h = load(s, i);
+            auto h = load<Lane>(s, i);
             l.at(s.household_id(i));
             const float E = mech.weather ? fmath::weather_multiplier(l.hy(true, kWeatherZ0), l.hy(true, kWeatherZ1),
                                                                      sigma_Hf, c2Hf)
                                          : 1.0f;
-            rules::Flows<OneLane> unlogged{};
+            rules::Flows<Lane> unlogged{};
             auto& f = kLog ? moved[i] : unlogged;
             reference::year_first_pass(l, h, y, rv, E, sums, f);
             store(h, s, i);
@@ -296,12 +304,12 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
         // 4(b) to 10, household by household.
         for (std::size_t i = b; i < e; ++i) {
             if (hh.size[i] == 0) continue;
-            auto h = load(s, i);
+            auto h = load<Lane>(s, i);
             h.coop_start = scratch.coop_start[i];
             h.need = scratch.need[i];
             h.shortfall = scratch.shortfall[i];
             l.at(s.household_id(i), mech.weather ? &scratch.hy0[i] : nullptr);
-            rules::Flows<OneLane> unlogged{};
+            rules::Flows<Lane> unlogged{};
             auto& f = kLog ? moved[i] : unlogged;
             reference::year_second_pass(l, h, y, rv, sums, f);
             store(h, s, i);
@@ -333,9 +341,11 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
 void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch,
                Tally& tally, GiniHistogram& gini, FlowLog* log, RegionTally* regions) {
     if (log)
-        reference_year<true>(p, w, t, s, scratch, tally, gini, log, regions);
+        reference_year<true, false>(p, w, t, s, scratch, tally, gini, log, regions);
+    else if (simd::detail::counting())
+        reference_year<false, true>(p, w, t, s, scratch, tally, gini, nullptr, regions);
     else
-        reference_year<false>(p, w, t, s, scratch, tally, gini, nullptr, regions);
+        reference_year<false, false>(p, w, t, s, scratch, tally, gini, nullptr, regions);
 }
 
 }  // namespace artel::model

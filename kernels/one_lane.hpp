@@ -13,13 +13,18 @@
 #include "engine/random/streams.hpp"
 #include "kernels/block.hpp"
 #include "kernels/purposes.hpp"
+#include "kernels/simd/draw_count.hpp"
 #include "kernels/rules.hpp"
 #include "kernels/tallies.hpp"
 #include "kernels/village.hpp"
 
 namespace artel::model {
 
-class OneLane {
+// kCount: the words the rules read are counted (kernels/simd/draw_count.hpp,
+// for benchmarks; an instantiation of its own, so that the kernel proper
+// tests nothing for it).
+template <bool kCount>
+class OneLaneOf {
 public:
     using F = float;
     using I = std::int32_t;
@@ -59,7 +64,7 @@ public:
         const rng::BinomialSearch *learn_other, *learn_active;  // the village's (step 9)
     };
 
-    OneLane(const Draws& d, Tally& tally) : d_(d), tally_(tally) {}
+    OneLaneOf(const Draws& d, Tally& tally) : d_(d), tally_(tally) {}
 
     // The household whose words are drawn next; hy0, if given, is its
     // HouseholdYear block 0, drawn already.
@@ -70,8 +75,16 @@ public:
     }
     // Its HouseholdYear block 0, if drawn.
     const rng::Block* household_year_block0() const { return (have_ & 1u) ? &blocks_[0] : nullptr; }
-    W hy(M, std::uint32_t k) { return word(Purpose::HouseholdYear, 0, k); }
-    W dem(M, std::uint32_t k) { return word(Purpose::Demography, 2, k); }
+    // Word k of the household's HouseholdYear or Demography stream, read if
+    // `reads` (the rules ask for a word with the lanes that read it).
+    W hy(M reads, std::uint32_t k) {
+        count(reads);
+        return word(Purpose::HouseholdYear, 0, k);
+    }
+    W dem(M reads, std::uint32_t k) {
+        count(reads);
+        return word(Purpose::Demography, 2, k);
+    }
     I binomial(rules::Binomial b, I n, W w) const {
         const auto& t = *d_.demography;
         switch (b) {
@@ -104,6 +117,9 @@ public:
     }
 
 private:
+    static void count(M reads) {
+        if constexpr (kCount) simd::detail::counts().used += reads;
+    }
     // Word k of the household's stream of purpose p, its Philox blocks
     // computed once per household (cache slots `at` and `at + 1`).
     W word(Purpose p, int at, std::uint32_t k) {
@@ -123,5 +139,7 @@ private:
     unsigned have_ = 0;
     std::array<rng::Block, 4> blocks_{};
 };
+
+using OneLane = OneLaneOf<false>;
 
 }  // namespace artel::model

@@ -38,9 +38,6 @@ namespace hn = hwy::HWY_NAMESPACE;
 using namespace artel::vec::HWY_NAMESPACE;
 
 constexpr std::size_t kMaxN = HWY_LANES(double);
-// Draw counting (draw_count.hpp): words read, lane-wise.
-HWY_INLINE bool Counting() { return HWY_UNLIKELY(artel::model::simd::detail::counting()); }
-
 // first, first + 1, ... (Highway's Iota goes through memory: a store-forwarding
 // stall when `first` is not a constant).
 HWY_INLINE VU Ids(std::uint64_t first) { return hn::Add(hn::Iota(DU(), 0), SetU(first)); }
@@ -377,15 +374,6 @@ HWY_INLINE VI Binomial01(const Tests01& t, const std::int64_t* T, VI n, VU w, bo
     const MI p1 = Passes(ws, t.e1, n, fits);
     if (HWY_UNLIKELY(!hn::AllFalse(DI(), p1))) return BinomialF(T, n, w);
     return hn::Neg(hn::VecFromMask(DI(), Passes(ws, t.e0, n, fits)));
-}
-
-HWY_INLINE void CountUsed(MF m, std::int64_t per_lane = 1) {
-    artel::model::simd::detail::counts().used += per_lane * static_cast<std::int64_t>(hn::CountTrue(DF(), m));
-}
-HWY_INLINE void CountUsed(VI n) {
-    alignas(64) std::int32_t t[kMaxF];
-    hn::Store(n, DI(), t);
-    for (std::size_t l = 0; l < hn::Lanes(DI()); ++l) artel::model::simd::detail::counts().used += t[l];
 }
 
 // Adds the lanes of v to sum in lane order (the scalar kernel's order), in

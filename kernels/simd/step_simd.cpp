@@ -151,7 +151,6 @@ namespace f32 {
 // One vector of households at village place j. Lanes from nvalid on belong
 // to the next village: they are read (in bounds), treated as dissolved, and
 // written back unchanged.
-template <bool kCounting>
 HWY_NOINLINE void PassA(const Ptrs& base, std::size_t i0, std::size_t j, std::size_t nvalid, const YearConst& yc,
                         const VillageConst& vc, VillageScratch& vs, Acc& acc, std::int64_t& persons_start,
                         rules::VillageSums& sums) {
@@ -159,7 +158,7 @@ HWY_NOINLINE void PassA(const Ptrs& base, std::size_t i0, std::size_t j, std::si
     const DI di;
     const auto& mech = yc.y.p->mechanisms;
     const Ptrs at = base.at(i0);
-    rules::Household<VectorLanes<kCounting>> h{};
+    rules::Household<VectorLanes> h{};
     h.size = LoadI32(at.size);
     if (nvalid < hn::Lanes(df)) h.size = hn::IfThenElseZero(ToI(hn::FirstN(df, nvalid)), h.size);
     h.adults = LoadI32(at.adults);
@@ -170,13 +169,9 @@ HWY_NOINLINE void PassA(const Ptrs& base, std::size_t i0, std::size_t j, std::si
     h.cash = hn::LoadU(df, at.cash);
     h.alive = ToF(hn::Gt(h.size, hn::Zero(di)));
     persons_start += hn::GetLane(hn::SumOfLanes(di, h.size));  // dead lanes have size 0
-    if constexpr (kCounting) {
-        artel::model::simd::detail::counts().household_years += static_cast<std::int64_t>(hn::CountTrue(df, h.alive));
-        if (mech.weather) CountUsed(h.alive, 2);  // phase E's words
-    }
     const VF E = mech.weather ? hn::LoadU(df, vs.E.data() + j) : SetF(1.0f);
-    VectorLanes<kCounting> l(yc, vc, vs, acc, j, nullptr);
-    rules::Flows<VectorLanes<kCounting>> flows{};
+    VectorLanes l(yc, vc, vs, acc, j, nullptr);
+    rules::Flows<VectorLanes> flows{};
     vector_rules::year_first_pass(l, h, yc.y, vc.v, E, sums, flows);
     hn::StoreU(h.shortfall, df, vs.shortfall.data() + j);
     hn::StoreU(h.grain, df, at.grain);
@@ -234,7 +229,6 @@ HWY_INLINE void Stocks(const rules::Household<L>& h, VF P, std::size_t j, Villag
 }
 
 // One vector of households at village place j (ids from id0), as PassA.
-template <bool kCounting>
 HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::uint32_t id0, std::size_t nvalid,
                         const YearConst& yc, const VillageConst& vc, VillageScratch& vs, Acc& acc,
                         VillageCounts& vcnt, rules::VillageSums& sums) {
@@ -244,7 +238,7 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
     const Ptrs at = base.at(i0);
     const bool partial = nvalid < hn::Lanes(df);
     const MF valid = hn::FirstN(df, nvalid);
-    rules::Household<VectorLanes<kCounting>> h{};
+    rules::Household<VectorLanes> h{};
     h.size = LoadI32(at.size);
     if (partial) h.size = hn::IfThenElseZero(ToI(valid), h.size);
     h.adults = LoadI32(at.adults);
@@ -263,9 +257,9 @@ HWY_NOINLINE void PassB(const Ptrs& base, std::size_t i0, std::size_t j, std::ui
     dv::VU ids[kHalves];
     for (int q = 0; q < kHalves; ++q) ids[q] = Ids(static_cast<std::uint64_t>(id0) + static_cast<std::size_t>(q) * NH);
 
-    VectorLanes<kCounting> l(yc, vc, vs, acc, j, ids);
+    VectorLanes l(yc, vc, vs, acc, j, ids);
     l.prefetch(h.alive);
-    rules::Flows<VectorLanes<kCounting>> flows{};
+    rules::Flows<VectorLanes> flows{};
     vector_rules::year_second_pass(l, h, yc.y, vc.v, sums, flows);
     Stocks(h, SetF(vc.v.Pf), j, vs, acc, vcnt);
 
@@ -462,8 +456,6 @@ private:
             vs_.vclosed[vi] = 0;
             if (!mech.adoption) continue;
             const auto word = static_cast<std::uint32_t>(vs_.vword[vi]);
-            if (Counting() && (!vil.store[vi] || vil.A[vi] < p_.store_min_share))
-                ++artel::model::simd::detail::counts().used;
             if (!vil.store[vi]) {
                 if (village::store_opens(word, p_)) vil.store[vi] = 1;
             } else if (village::store_closes(word, p_, vil.A[vi])) {
@@ -472,8 +464,6 @@ private:
             }
         }
         if (mech.adoption || mech.literacy) VillageThresholds(p_, p_.rate_private - p_.rate_coop, s_, vs_);
-        if (Counting())
-            artel::model::simd::detail::counts().used += static_cast<std::int64_t>(nvil) * (mech.weather ? 2 : 0);
         const auto G = static_cast<std::size_t>(p_.regions);
         vs_.region.resize(G);
         for (std::size_t g = 0; g < G; ++g) {
@@ -548,10 +538,7 @@ private:
         }
         rules::VillageSums sums;
         vectors(b, H, [&](const f32::Ptrs& base, std::size_t i0, std::size_t j, std::size_t nvalid) {
-            if (counting_)
-                f32::PassA<true>(base, i0, j, nvalid, yc_, vc, vs_, acc_, persons_start_, sums);
-            else
-                f32::PassA<false>(base, i0, j, nvalid, yc_, vc, vs_, acc_, persons_start_, sums);
+            f32::PassA(base, i0, j, nvalid, yc_, vc, vs_, acc_, persons_start_, sums);
         });
         vil.reserve[vi] += sums.levy;
 
@@ -573,11 +560,7 @@ private:
         // Pass B: 4(b)–10 and the stocks.
         vcnt_.clear();
         vectors(b, H, [&](const f32::Ptrs& base, std::size_t i0, std::size_t j, std::size_t nvalid) {
-            const std::uint32_t id_j = id_b + static_cast<std::uint32_t>(j);
-            if (counting_)
-                f32::PassB<true>(base, i0, j, id_j, nvalid, yc_, vc, vs_, acc_, vcnt_, sums);
-            else
-                f32::PassB<false>(base, i0, j, id_j, nvalid, yc_, vc, vs_, acc_, vcnt_, sums);
+            f32::PassB(base, i0, j, id_b + static_cast<std::uint32_t>(j), nvalid, yc_, vc, vs_, acc_, vcnt_, sums);
         });
         add_gini(H);
 
@@ -657,7 +640,6 @@ private:
     std::int64_t persons_start_ = 0;
     bool gini_bad_ = false;  // a Gini bin's sum did not hold (GiniHistogram::overflow)
     bool spill_each_village_ = false;
-    const bool counting_ = Counting();  // draw counts kept (draw_count.hpp)
 };
 
 void StepYear(const Params& p, const Weather& w, std::int64_t t, BlockState& s, YearScratch& scratch, Tally& tally,

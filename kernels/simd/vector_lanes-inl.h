@@ -68,9 +68,6 @@ HWY_INLINE void PhiloxF(const dv::VU* ids, const dv::StreamConst& sc, const std:
     for (int k = 0; k < K; ++k) PackBlock<1>(w + k * V, out + k);
 }
 
-// kCounting: the draw counts of draw_count.hpp are kept (benchmarks only;
-// a separate instantiation, so that the kernel proper has no test for it).
-template <bool kCounting>
 class VectorLanes {
 public:
     using F = VF;
@@ -129,8 +126,9 @@ public:
         }
     }
 
-    HWY_INLINE W hy(M readers, std::uint32_t k) {
-        count(readers);
+    // (The lanes that read a word matter to the reference policy, which
+    // counts them: draw_count.hpp.)
+    HWY_INLINE W hy(M /*readers*/, std::uint32_t k) {
         if (k / 4 == 0 && yc_.store_hy0) {
             if (k == kBirth) return hn::LoadU(DU(), vs_.hy2.data() + j_);
             if (k == kChildDeaths) return hn::LoadU(DU(), vs_.hy3.data() + j_);
@@ -145,8 +143,7 @@ public:
     // (Demography block 0 is prefetched where step 5 will read it; block 1,
     // for a famine death or an eldest child, is drawn when some lane first
     // needs it.)
-    HWY_INLINE W dem(M readers, std::uint32_t k) {
-        count(readers);
+    HWY_INLINE W dem(M /*readers*/, std::uint32_t k) {
         if (k / 4 == 0) {
             if (HWY_UNLIKELY(!have_dem0_)) {
                 const std::uint32_t b0 = 0;
@@ -255,10 +252,6 @@ public:
     static HWY_INLINE void sum_in_order(double& sum, M m, F x) { ordered_sum(m, x, sum); }
 
 private:
-    static HWY_INLINE void count(M readers) {
-        if constexpr (kCounting) CountUsed(readers);
-    }
-
     const YearConst& yc_;
     const VillageConst& vc_;
     VillageScratch& vs_;
