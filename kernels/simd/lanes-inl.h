@@ -169,7 +169,7 @@ HWY_INLINE VI LearnSearch(const LearnConst& lc, VI n, VU w, MF active) {
 // precision"), one household per 32-bit lane: 8 per AVX2 vector, 16 per
 // AVX-512 vector, twice as many as double lanes. Namespace f32 redefines the
 // vector vocabulary of detmath-inl.h (DF, DI, DU, SetF, SetI, Sel, ...) for
-// 32-bit lanes, so that the steps read as before; what stays in double
+// 32-bit lanes, in which the vector policy is written; what stays in double
 // (binomial thresholds, the learning search, the activation hazard, famine
 // draws, fixed-point tallies) goes through the "halves" below: a float-lane
 // vector as kHalves double-lane vectors, exactly.
@@ -203,16 +203,6 @@ HWY_INLINE VU Sel(MF m, VU a, VU b) { return hn::IfThenElse(hn::RebindMask(DU(),
 HWY_INLINE VF I2F(VI v) { return hn::ConvertTo(DF(), v); }  // exact for |v| < 2^24
 HWY_INLINE VI LoadI32(const std::int32_t* p) { return hn::LoadU(DI(), p); }
 HWY_INLINE void StoreI32(VI v, std::int32_t* p) { hn::StoreU(v, DI(), p); }
-HWY_INLINE VF Clip01(VF x) {
-    const DF d;
-    return Sel(hn::Lt(x, hn::Zero(d)), hn::Zero(d), Sel(hn::Gt(x, SetF(1.0f)), SetF(1.0f), x));
-}
-HWY_INLINE VF Max0(VF x) { return Sel(hn::Lt(hn::Zero(DF()), x), x, hn::Zero(DF())); }
-// literate/adults, 0 where adults = 0 (household_model.cpp's literate_share)
-HWY_INLINE VF LitShare(VI literate, VI adults) {
-    const MI pos = hn::Gt(adults, hn::Zero(DI()));
-    return Sel(ToF(pos), hn::Div(I2F(literate), I2F(adults)), hn::Zero(DF()));
-}
 
 // ---- halves: float lanes <-> double lanes, in household order ----
 #if HWY_TARGET == HWY_SCALAR
