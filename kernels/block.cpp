@@ -45,7 +45,6 @@ void YearScratch::resize(std::size_t n) {
     coop_start.resize(n);
     need.resize(n);
     shortfall.resize(n);
-    hy0.resize(n);
 }
 
 }  // namespace artel::model

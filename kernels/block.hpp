@@ -57,7 +57,7 @@ struct YearScratch {
     std::vector<std::int32_t> coop_start;  // status at the start of the year
     std::vector<float> need;               // step 4's need, reused in step 6
     std::vector<float> shortfall;          // remaining shortfall within step 4
-    std::vector<rng::Block> hy0;           // HouseholdYear block 0, drawn by the reference kernel's first pass
+    std::vector<rng::Block> hy0;           // HouseholdYear block 0, drawn by the reference kernel's first pass (sized by it)
     // Step 5's binomials (rebuilt only when the arm's probabilities change).
     struct Demography {
         rng::BinomialTable age, school, adult_death, child_death;

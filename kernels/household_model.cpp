@@ -204,6 +204,7 @@ void reference_year(const Params& p, const Weather& w, std::int64_t t, BlockStat
     auto& hh = s.hh;
     auto& vil = s.vil;
     scratch.resize(n);
+    if (mech.weather) scratch.hy0.resize(n);
     scratch.demography.set(p);
     const auto G = static_cast<std::uint32_t>(p.regions);
     const double privilege = p.rate_private - p.rate_coop;  // signed interest privilege of members

@@ -66,13 +66,6 @@ void step_year(const Params& p, const Weather& w, std::int64_t t, BlockState& s,
 void tally_stocks(const Params& p, const BlockState& s, const double* price_by_region, Tally& tally,
                   GiniHistogram& gini, RegionTally* regions = nullptr);
 
-// max(0, cash + P·grain − debt), in single precision like the household
-// state it is computed from (docs/model.md, "The household state is single
-// precision").
-inline float household_wealth(float cash, float grain, float debt, float price) {
-    const float w = cash + price * grain - debt;
-    return w > 0.0f ? w : 0.0f;
-}
 
 // The parameters that enter household formulas, rounded to single precision
 // once: every kernel computes household quantities in float from these, in

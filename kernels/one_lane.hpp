@@ -142,4 +142,10 @@ private:
 
 using OneLane = OneLaneOf<false>;
 
+// max(0, cash + P·grain − debt): a household's wealth (rules.inc's `wealth`,
+// one lane), for the Gini histogram and the household histograms.
+inline float household_wealth(float cash, float grain, float debt, float price) {
+    return reference::wealth<OneLane>(cash, grain, debt, price);
+}
+
 }  // namespace artel::model

@@ -14,6 +14,7 @@
 #include "kernels/block.hpp"
 #include "kernels/hist_bin.hpp"
 #include "kernels/household_model.hpp"
+#include "kernels/one_lane.hpp"
 #include "kernels/simd/step_simd.hpp"
 #include "kernels/tallies.hpp"
 #include "kernels/weather.hpp"

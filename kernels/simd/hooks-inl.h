@@ -8,24 +8,16 @@
 #endif
 
 #include <algorithm>
-#include <cmath>
+#include <bit>
 #include <cstdint>
-#include <cstring>
-#include <limits>
 
 #include <hwy/highway.h>
 
-#include "engine/random/binomial_search.hpp"
-#include "engine/random/threshold.hpp"
-#include "kernels/block.hpp"
-#include "kernels/rules.hpp"
+#include "engine/math/fmath.hpp"
+#include "engine/random/philox.hpp"
 #include "kernels/simd/detmath-inl.h"
-#include "kernels/simd/draw_count.hpp"
-#include "kernels/simd/philox-inl.h"
-#include "kernels/simd/scratch.hpp"
-#include "kernels/tallies.hpp"
-#include <bit>
 #include "kernels/simd/lanes-inl.h"
+#include "kernels/simd/philox-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace artel {

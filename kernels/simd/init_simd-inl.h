@@ -7,27 +7,24 @@
 #define ARTEL_KERNELS_SIMD_INIT_SIMD_INL_H_
 #endif
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 #include <hwy/highway.h>
 
-#include "engine/random/binomial_search.hpp"
+#include "engine/math/detmath.hpp"
+#include "engine/random/samplers.hpp"
+#include "engine/random/streams.hpp"
 #include "engine/random/threshold.hpp"
 #include "kernels/block.hpp"
-#include "kernels/rules.hpp"
-#include "kernels/simd/detmath-inl.h"
-#include "kernels/simd/draw_count.hpp"
-#include "kernels/simd/philox-inl.h"
-#include "kernels/simd/scratch.hpp"
-#include "kernels/tallies.hpp"
-#include "kernels/simd/lanes-inl.h"
+#include "kernels/household_model.hpp"
 #include "kernels/purposes.hpp"
-#include "engine/random/streams.hpp"
-#include "engine/random/samplers.hpp"
+#include "kernels/simd/detmath-inl.h"
+#include "kernels/simd/lanes-inl.h"
+#include "kernels/simd/philox-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace artel {

@@ -11,19 +11,16 @@
 #endif
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 
 #include <hwy/highway.h>
 
 #include "engine/random/binomial_search.hpp"
-#include "engine/random/threshold.hpp"
+#include "engine/random/binomial_table.hpp"
 #include "kernels/block.hpp"
 #include "kernels/rules.hpp"
 #include "kernels/simd/detmath-inl.h"
-#include "kernels/simd/draw_count.hpp"
 #include "kernels/simd/philox-inl.h"
 #include "kernels/simd/scratch.hpp"
 #include "kernels/tallies.hpp"

@@ -17,16 +17,9 @@
 
 #include <hwy/highway.h>
 
-#include "engine/random/binomial_search.hpp"
-#include "engine/random/threshold.hpp"
-#include "kernels/block.hpp"
 #include "kernels/rules.hpp"
-#include "kernels/simd/detmath-inl.h"
-#include "kernels/simd/draw_count.hpp"
-#include "kernels/simd/philox-inl.h"
-#include "kernels/simd/scratch.hpp"
-#include "kernels/tallies.hpp"
 #include "kernels/simd/lanes-inl.h"
+#include "kernels/tallies.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace artel {
